@@ -1,0 +1,200 @@
+"""Turns a finished span tree into the exported JSON shape plus per-trace statistics.
+
+A pure function of the tree: it runs in the encoding worker (or at flush), never inside a
+callback. The encoded trace keeps only a compact JSON text of the tree, so the raw framework
+objects a span referenced are released as soon as its trace is encoded.
+"""
+
+from __future__ import annotations
+
+import json
+import traceback
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from chaintracer.payloads import Converter
+from chaintracer.spans import Span
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+# Which counter family of the old W&B handler each kind feeds.
+_COUNTER_FAMILY = {
+    "chain": "chain",
+    "parser": "chain",
+    "prompt": "chain",
+    "agent": "agent",
+    "llm": "llm",
+    "chat_model": "llm",
+    "tool": "tool",
+    "retriever": "retriever",
+    "embedding": "embedding",
+    "reranker": "reranker",
+}
+COUNTER_NAMES = (
+    "starts",
+    "ends",
+    "errors",
+    "incomplete",
+    "text",
+    "llm_streams",
+    *(f"{family}_{edge}" for family in sorted(set(_COUNTER_FAMILY.values())) for edge in ("starts", "ends")),
+)
+PREVIEW_CHARS = 300
+
+
+def iso(ns: int | None) -> str | None:
+    """ISO-8601 UTC with microseconds for integer nanoseconds since the epoch."""
+    if ns is None:
+        return None
+    return (_EPOCH + timedelta(microseconds=ns // 1000)).isoformat(timespec="microseconds")
+
+
+@dataclass(slots=True)
+class EncodedTrace:
+    """One finished trace: the row columns, its statistics and the tree as JSON text."""
+
+    trace_id: str
+    name: str
+    kind: str
+    status: str
+    start_ns: int
+    end_ns: int
+    input_preview: str
+    output_preview: str
+    stats: dict[str, Any] = field(default_factory=dict)
+    tree_json: str = ""
+
+    @property
+    def latency_ms(self) -> float:
+        return (self.end_ns - self.start_ns) / 1e6
+
+
+def new_stats() -> dict[str, Any]:
+    """Zeroed statistics for a trace or a session."""
+    stats: dict[str, Any] = {"spans": 0, "llm_calls": 0, "tool_calls": 0}
+    stats.update(dict.fromkeys(COUNTER_NAMES, 0))
+    stats["tokens"] = {"prompt": 0, "completion": 0, "total": 0}
+    return stats
+
+
+def add_stats(total: dict[str, Any], part: dict[str, Any]) -> None:
+    """Adds one trace's statistics into a running total."""
+    for key, value in part.items():
+        if key == "tokens":
+            for token_key, count in value.items():
+                total["tokens"][token_key] = total["tokens"].get(token_key, 0) + count
+        elif isinstance(value, (int, float)):
+            total[key] = total.get(key, 0) + value
+
+
+class TraceEncoder:
+    """Encodes finished traces with one payload converter (size limit, masking, adapter hook)."""
+
+    def __init__(self, converter: Converter) -> None:
+        self.converter = converter
+
+    def encode(self, root: Span) -> EncodedTrace:
+        """The encoded form of the trace rooted at ``root``."""
+        stats = new_stats()
+        end_default = root.end_ns if root.end_ns is not None else root.start_ns
+        tree = self._span(root, stats, end_default)
+        return EncodedTrace(
+            trace_id=root.trace_id,
+            name=root.name,
+            kind=root.kind,
+            status=tree["status"],
+            start_ns=root.start_ns,
+            end_ns=end_default,
+            input_preview=preview(tree["inputs"]),
+            output_preview=preview(tree["outputs"] if tree["error"] is None else tree["error"]["message"]),
+            stats=stats,
+            tree_json=json.dumps(tree, ensure_ascii=False, separators=(",", ":"), allow_nan=False),
+        )
+
+    def _span(self, span: Span, stats: dict[str, Any], end_default: int) -> dict[str, Any]:
+        convert = self.converter.convert
+        status = span.status if span.end_ns is not None else "incomplete"
+        attributes = convert(span.attributes) if span.attributes else {}
+        events = attributes.get("events") if isinstance(attributes, dict) else None
+        if events:
+            for event in events:
+                if isinstance(event, dict) and isinstance(event.get("time_ns"), int):
+                    event["time"] = iso(event.pop("time_ns"))
+        _count(span, status, attributes, stats)
+        return {
+            "span_id": span.span_id,
+            "trace_id": span.trace_id,
+            "parent_id": span.parent_id,
+            "name": span.name,
+            "kind": span.kind,
+            "status": status,
+            "error": self._error(span.error) if status == "error" or span.error is not None else None,
+            "start_time": iso(span.start_ns),
+            "end_time": iso(span.end_ns if span.end_ns is not None else max(end_default, span.start_ns)),
+            "inputs": convert(span.inputs),
+            "outputs": convert(span.outputs),
+            "attributes": attributes,
+            "metrics": convert(span.metrics) if span.metrics else {},
+            "children": [self._span(child, stats, end_default) for child in span.children],
+        }
+
+    def _error(self, error: Any) -> dict[str, Any]:
+        if isinstance(error, BaseException):
+            try:
+                trace_text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+            except Exception:
+                trace_text = None
+            return {"type": type(error).__name__, "message": self.converter._string(str(error)), "traceback": trace_text}
+        if isinstance(error, dict):
+            return {
+                "type": str(error.get("type") or "Error"),
+                "message": str(error.get("message") or ""),
+                "traceback": error.get("traceback"),
+            }
+        return {"type": "Error", "message": "" if error is None else str(error), "traceback": None}
+
+
+def _count(span: Span, status: str, attributes: Any, stats: dict[str, Any]) -> None:
+    stats["spans"] += 1
+    stats["starts"] += 1
+    family = _COUNTER_FAMILY.get(span.kind, "chain")
+    stats[f"{family}_starts"] += 1
+    if status == "ok":
+        stats["ends"] += 1
+        stats[f"{family}_ends"] += 1
+    elif status == "error":
+        stats["errors"] += 1
+    else:
+        stats["incomplete"] += 1
+    if family == "llm":
+        stats["llm_calls"] += 1
+    elif family == "tool":
+        stats["tool_calls"] += 1
+    if not isinstance(attributes, dict):
+        return
+    stats["llm_streams"] += attributes.get("chunks", 0) if isinstance(attributes.get("chunks"), int) else 0
+    for event in attributes.get("events") or ():
+        if isinstance(event, dict) and event.get("name") == "text":
+            stats["text"] += 1
+    tokens = attributes.get("tokens")
+    if family == "llm" and isinstance(tokens, dict):
+        for key in ("prompt", "completion", "total"):
+            value = tokens.get(key)
+            if isinstance(value, int):
+                stats["tokens"][key] += value
+
+
+def preview(value: Any) -> str:
+    """A one-line text of a JSON value for tables (the first few hundred characters)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, dict) and len(value) == 1:
+        (only,) = value.values()
+        text = only if isinstance(only, str) else json.dumps(only, ensure_ascii=False)
+    else:
+        text = json.dumps(value, ensure_ascii=False)
+    text = " ".join(text.split())
+    return text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 1] + "…"

@@ -1,0 +1,201 @@
+"""JSON-safe conversion of whatever a framework hands us: size limits, cycles, secrets masked.
+
+Runs off the hot path (in the encoding worker or at flush). It never raises and never drops a
+value: what cannot be represented becomes a short, typed description of it.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import enum
+import json
+import math
+import re
+from collections.abc import Callable, Mapping
+from datetime import date, datetime, time
+from decimal import Decimal
+from pathlib import PurePath
+from typing import Any
+from uuid import UUID
+
+MASK = "***"
+
+# Key names whose values are credentials. Deliberately does not match token *counts*
+# ("max_tokens", "total_tokens", "token_usage").
+_SECRET_KEY = re.compile(
+    r"(api[_-]?key|apikey|secret|passw(or)?d|authorization|credential|private[_-]?key|"
+    r"access[_-]?key|(access|auth|bearer|session|refresh|api)[_-]?token|^token$|^key$|cookie)",
+    re.IGNORECASE,
+)
+# Values that look like provider keys even under an innocent name.
+_SECRET_VALUE = re.compile(r"^(sk-|sk_|rk_|ghp_|gho_|github_pat_|hf_|xox[abpr]-|AKIA|AIza|glpat-)[\w\-]{12,}$")
+
+MAX_DEPTH = 24
+MAX_ITEMS = 1000
+
+Simplifier = Callable[[Any], Any]
+
+
+def is_secret_key(key: str) -> bool:
+    """True when a mapping key names a credential."""
+    return bool(_SECRET_KEY.search(key))
+
+
+def mask_string(value: str) -> str:
+    """Masks a string that looks like a provider key."""
+    if 20 <= len(value) <= 300 and _SECRET_VALUE.match(value):
+        return MASK
+    return value
+
+
+class _NotSimplified:
+    pass
+
+
+NOT_SIMPLIFIED: Any = _NotSimplified()
+
+
+class Converter:
+    """Turns arbitrary objects into JSON values under a byte budget.
+
+    ``simplify`` is the adapter's hook: it turns a framework object (a message, a document)
+    into plain data, or returns ``NOT_SIMPLIFIED``. It must not raise; if it does, the value is
+    described by its type instead.
+    """
+
+    def __init__(self, max_payload_bytes: int, simplify: Simplifier | None = None) -> None:
+        self.max_payload_bytes = max_payload_bytes
+        self.simplify = simplify
+
+    def convert(self, value: Any) -> Any:
+        """A JSON-safe, masked copy of ``value``; oversized results carry a visible marker."""
+        result = self._convert(value, 0, set())
+        if isinstance(result, (dict, list)):
+            size = len(json.dumps(result, ensure_ascii=False, separators=(",", ":")))
+            if size > self.max_payload_bytes:
+                text = json.dumps(result, ensure_ascii=False)
+                return {
+                    "_truncated": True,
+                    "original_bytes": size,
+                    "preview": text[: self.max_payload_bytes],
+                }
+        return result
+
+    def _convert(self, value: Any, depth: int, seen: set[int]) -> Any:
+        if value is None or value is True or value is False:
+            return value
+        kind = type(value)
+        if kind is str:
+            return self._string(value)
+        if kind is int:
+            return value
+        if kind is float:
+            return value if math.isfinite(value) else repr(value)
+        if depth >= MAX_DEPTH:
+            return f"<{type(value).__name__}: nested too deep>"
+        if isinstance(value, enum.Enum):
+            return self._convert(value.value, depth + 1, seen)
+        if isinstance(value, (str, int, float)):  # subclasses
+            return self._convert(_base(value), depth, seen)
+        ident = id(value)
+        if ident in seen:
+            return f"<cycle: {type(value).__name__}>"
+        if isinstance(value, Mapping):
+            seen.add(ident)
+            try:
+                return self._mapping(value, depth, seen)
+            finally:
+                seen.discard(ident)
+        if isinstance(value, (list, tuple, set, frozenset)):
+            seen.add(ident)
+            try:
+                items = list(value) if not isinstance(value, (set, frozenset)) else sorted(value, key=repr)
+                out = [self._convert(item, depth + 1, seen) for item in items[:MAX_ITEMS]]
+                if len(items) > MAX_ITEMS:
+                    out.append(f"... [truncated: {len(items) - MAX_ITEMS} more items]")
+                return out
+            finally:
+                seen.discard(ident)
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            raw = bytes(value)
+            preview = base64.b64encode(raw[:48]).decode()
+            return {"_type": "bytes", "length": len(raw), "base64_preview": preview}
+        if isinstance(value, (datetime, date, time)):
+            return value.isoformat()
+        if isinstance(value, (UUID, PurePath, Decimal)):
+            return str(value)
+        if isinstance(value, BaseException):
+            return {"_type": type(value).__name__, "message": self._string(str(value))}
+        if type(value).__name__ in ("SecretStr", "SecretBytes"):
+            return MASK
+        seen.add(ident)
+        try:
+            return self._object(value, depth, seen)
+        finally:
+            seen.discard(ident)
+
+    def _string(self, value: str) -> str:
+        if len(value) > self.max_payload_bytes:
+            cut = len(value) - self.max_payload_bytes
+            value = value[: self.max_payload_bytes] + f"... [truncated: {cut} more chars]"
+        return mask_string(value)
+
+    def _mapping(self, value: Mapping[Any, Any], depth: int, seen: set[int]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        try:
+            items = list(value.items())
+        except Exception:
+            return {"_type": type(value).__name__, "repr": _safe_repr(value)}
+        for index, (key, item) in enumerate(items):
+            if index >= MAX_ITEMS:
+                out["_truncated_items"] = len(items) - MAX_ITEMS
+                break
+            name = key if isinstance(key, str) else _key_text(key)
+            if is_secret_key(name) and item is not None and item != "":
+                out[name] = MASK
+            else:
+                out[name] = self._convert(item, depth + 1, seen)
+        return out
+
+    def _object(self, value: Any, depth: int, seen: set[int]) -> Any:
+        if self.simplify is not None:
+            try:
+                simple = self.simplify(value)
+            except Exception:
+                simple = NOT_SIMPLIFIED
+            if simple is not NOT_SIMPLIFIED and simple is not value:
+                return self._convert(simple, depth + 1, seen)
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            fields = {f.name: getattr(value, f.name, None) for f in dataclasses.fields(value)}
+            return self._convert(fields, depth + 1, seen)
+        dump = getattr(value, "model_dump", None)
+        if callable(dump) and not isinstance(value, type):
+            try:
+                return self._convert(dump(), depth + 1, seen)
+            except Exception:
+                pass
+        return {"_type": type(value).__name__, "repr": self._string(_safe_repr(value))}
+
+
+def _base(value: Any) -> Any:
+    for base in (bool, int, float, str):
+        if isinstance(value, base):
+            return base(value)
+    return value
+
+
+def _key_text(key: Any) -> str:
+    if isinstance(key, enum.Enum):
+        key = key.value
+    return key if isinstance(key, str) else _safe_repr(key) if not isinstance(key, (int, float)) else str(key)
+
+
+def _safe_repr(value: Any) -> str:
+    try:
+        text = repr(value)
+    except Exception as exc:  # a user's __repr__ may raise; describe it instead
+        return f"<{type(value).__name__}: repr failed with {type(exc).__name__}>"
+    if len(text) > 2000:
+        text = text[:2000] + "..."
+    return text

@@ -1,0 +1,147 @@
+"""Tracer settings in one table: argument > environment variable > default.
+
+| setting            | environment variable           | default            |
+|--------------------|--------------------------------|--------------------|
+| project            | CHAINTRACER_PROJECT            | "default"          |
+| store              | CHAINTRACER_STORE              | ./chaintracer.db   |
+| max_payload_bytes  | CHAINTRACER_MAX_PAYLOAD_BYTES  | 65536              |
+| max_queue          | CHAINTRACER_MAX_QUEUE          | 2048               |
+
+Everything else (entity, name, tags, group, job_type, notes, complexity_metrics, visualize,
+stream_logs) is an argument only. A bad value raises ``ValueError``/``TypeError`` naming it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEFAULT_STORE = "chaintracer.db"
+DEFAULT_MAX_PAYLOAD_BYTES = 65536
+DEFAULT_MAX_QUEUE = 2048
+# Fields of a session that a flush's run overrides may replace; other overrides go to config.
+SESSION_FIELDS = ("project", "entity", "name", "tags", "group", "job_type", "notes")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Validated tracer settings."""
+
+    project: str = "default"
+    entity: str | None = None
+    name: str | None = None
+    tags: tuple[str, ...] = ()
+    group: str | None = None
+    job_type: str | None = None
+    notes: str | None = None
+    complexity_metrics: bool = False
+    visualize: bool = False
+    stream_logs: bool = False
+    store: str = DEFAULT_STORE
+    max_payload_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES
+    max_queue: int = DEFAULT_MAX_QUEUE
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_config(self) -> dict[str, Any]:
+        """The settings as a plain dict, for a session's config."""
+        config = asdict(self)
+        config["tags"] = list(self.tags)
+        extra = config.pop("extra")
+        config.update(extra)
+        return config
+
+
+def resolve(**arguments: Any) -> Settings:
+    """Validates the constructor arguments and fills in environment and defaults."""
+    env = os.environ
+    project = _text("project", arguments.get("project") or env.get("CHAINTRACER_PROJECT") or "default")
+    store = arguments.get("store")
+    if store is None:
+        store = env.get("CHAINTRACER_STORE") or DEFAULT_STORE
+    if not isinstance(store, (str, os.PathLike)) or not str(store).strip():
+        raise TypeError(f"store must be a file path (str or Path), not {store!r}")
+    return Settings(
+        project=project,
+        entity=_optional_text("entity", arguments.get("entity")),
+        name=_optional_text("name", arguments.get("name")),
+        tags=_tags(arguments.get("tags")),
+        group=_optional_text("group", arguments.get("group")),
+        job_type=_optional_text("job_type", arguments.get("job_type")),
+        notes=_optional_text("notes", arguments.get("notes")),
+        complexity_metrics=_flag("complexity_metrics", arguments.get("complexity_metrics", False)),
+        visualize=_flag("visualize", arguments.get("visualize", False)),
+        stream_logs=_flag("stream_logs", arguments.get("stream_logs", False)),
+        store=str(Path(store)),
+        max_payload_bytes=_positive_int(
+            "max_payload_bytes", arguments.get("max_payload_bytes"), "CHAINTRACER_MAX_PAYLOAD_BYTES", DEFAULT_MAX_PAYLOAD_BYTES
+        ),
+        max_queue=_positive_int("max_queue", arguments.get("max_queue"), "CHAINTRACER_MAX_QUEUE", DEFAULT_MAX_QUEUE),
+    )
+
+
+def session_overrides(overrides: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Splits a flush's run overrides into session fields and extra config."""
+    fields: dict[str, Any] = {}
+    config: dict[str, Any] = {}
+    for key, value in overrides.items():
+        if key == "tags":
+            fields[key] = list(_tags(value))
+        elif key in SESSION_FIELDS:
+            fields[key] = _optional_text(key, value)
+        else:
+            config[key] = value
+    return fields, config
+
+
+def _text(label: str, value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{label} must be a non-empty string, not {value!r}")
+    return value
+
+
+def _optional_text(label: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise TypeError(f"{label} must be a string or None, not {type(value).__name__}: {value!r}")
+    return value
+
+
+def _tags(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        raise TypeError(f"tags must be a list of strings, not the string {value!r} (wrap it: [{value!r}])")
+    try:
+        tags = tuple(value)
+    except TypeError:
+        raise TypeError(f"tags must be a list of strings, not {type(value).__name__}: {value!r}") from None
+    for tag in tags:
+        if not isinstance(tag, str):
+            raise TypeError(f"every tag must be a string; got {tag!r} in tags={value!r}")
+    return tags
+
+
+def _flag(label: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{label} must be True or False, not {value!r}")
+    return value
+
+
+def _positive_int(label: str, value: Any, env_name: str, default: int) -> int:
+    source = label
+    if value is None and os.environ.get(env_name):
+        value, source = os.environ[env_name], env_name
+        try:
+            value = int(value)
+        except ValueError:
+            raise ValueError(f"{env_name} must be a positive integer, not {os.environ[env_name]!r}") from None
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{source} must be an int, not {type(value).__name__}: {value!r}")
+    if value <= 0:
+        raise ValueError(f"{source} must be a positive integer, not {value!r}")
+    return value

@@ -1,0 +1,5 @@
+"""The local store: the source of truth for every flushed session."""
+
+from chaintracer.store.sqlite import SessionNotFound, Store, StoreError
+
+__all__ = ["SessionNotFound", "Store", "StoreError"]

@@ -1,0 +1,230 @@
+"""The framework-neutral tracer: settings, recorder, encoding worker, sessions and flush.
+
+Adapters (``langchain_tracer``, ``llamaindex_tracer``) subclass ``Tracer`` and translate their
+framework's events into ``self.recorder`` calls. Used directly, it records manual spans
+(``log_trace``) for your own integrations.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import warnings
+from typing import Any
+
+from chaintracer.encoding import TraceEncoder
+from chaintracer.guard import ErrorCounter
+from chaintracer.payloads import NOT_SIMPLIFIED, Converter
+from chaintracer.recorder import Recorder
+from chaintracer.session import Session, SessionInfo
+from chaintracer.settings import resolve, session_overrides
+from chaintracer.spans import Span
+from chaintracer.store import Store, StoreError
+from chaintracer.worker import Worker
+
+logger = logging.getLogger("chaintracer")
+
+FLUSH_TIMEOUT_S = 60.0
+
+
+class Tracer:
+    """Records traces into sessions and writes each flushed session to the local store.
+
+    Args:
+        project: Project the sessions belong to (env ``CHAINTRACER_PROJECT``; default "default").
+        entity: W&B entity (team or user) for exporters that use one.
+        name: Default session name; ``flush_tracker(name=...)`` overrides it per session.
+        tags, group, job_type, notes: Session metadata, as in ``wandb.init``.
+        complexity_metrics: Compute textstat readability metrics of model outputs.
+        visualize: Render spaCy dependency and entity views of model outputs.
+        stream_logs: Export each finished trace as it completes (exporters that support it).
+        store: Path of the SQLite store (env ``CHAINTRACER_STORE``; default ``./chaintracer.db``).
+        max_payload_bytes: Larger inputs/outputs are truncated with a visible marker.
+        max_queue: Finished traces waiting for encoding before the caller encodes them itself.
+    """
+
+    def __init__(
+        self,
+        project: str | None = None,
+        entity: str | None = None,
+        name: str | None = None,
+        tags: list[str] | tuple[str, ...] | None = None,
+        group: str | None = None,
+        job_type: str | None = None,
+        notes: str | None = None,
+        complexity_metrics: bool = False,
+        visualize: bool = False,
+        stream_logs: bool = False,
+        store: str | None = None,
+        max_payload_bytes: int | None = None,
+        max_queue: int | None = None,
+    ) -> None:
+        self.settings = resolve(
+            project=project,
+            entity=entity,
+            name=name,
+            tags=tags,
+            group=group,
+            job_type=job_type,
+            notes=notes,
+            complexity_metrics=complexity_metrics,
+            visualize=visualize,
+            stream_logs=stream_logs,
+            store=store,
+            max_payload_bytes=max_payload_bytes,
+            max_queue=max_queue,
+        )
+        self._errors = ErrorCounter()
+        self._encoder = TraceEncoder(Converter(self.settings.max_payload_bytes, self._simplify))
+        self._worker = Worker(self._encode_into_session, max_queue=self.settings.max_queue)
+        self._flush_lock = threading.Lock()
+        self._session = Session(self.settings)
+        self._session_count = 0
+        self._finished = False
+        self._warned_finished = False
+        self.store = Store(self.settings.store)
+        self.recorder: Recorder = Recorder(self._worker.submit)
+
+    # -- adapter hooks ----------------------------------------------------------------
+
+    def _simplify(self, value: Any) -> Any:
+        """Turns a framework object into plain data for storage; adapters override."""
+        return NOT_SIMPLIFIED
+
+    def _describe_asset(self, asset: Any) -> dict[str, Any] | None:
+        """The model architecture of a flushed asset; adapters override."""
+        if asset is None:
+            return None
+        return {"type": type(asset).__name__}
+
+    # -- public API -------------------------------------------------------------------
+
+    @property
+    def session_id(self) -> str:
+        """The id of the session being recorded (the one the next flush writes)."""
+        return self._session.id
+
+    @property
+    def finished(self) -> bool:
+        return self._finished
+
+    def log_trace(self, root: Span) -> None:
+        """Adds a manually built span tree (see ``chaintracer.Span``) to the current session."""
+        if not isinstance(root, Span):
+            raise TypeError(f"log_trace expects a chaintracer.Span, not {type(root).__name__}: {root!r:.80}")
+        if self._finished:
+            self._warn_finished()
+            return
+        _end_tree(root)
+        self._worker.submit(root)
+
+    def flush_tracker(
+        self,
+        asset: Any = None,
+        reset: bool = True,
+        finish: bool = False,
+        name: str | None = None,
+        **run_overrides: Any,
+    ) -> SessionInfo | None:
+        """Closes the current session and writes it to the store.
+
+        Spans still open are closed as ``incomplete``, pending encoding finishes, the asset's
+        architecture is captured, and the session is written in one transaction. With
+        ``reset=True`` a new session with the same settings starts; ``finish=True`` ends the
+        tracer (later events and flushes only warn once). Raises ``StoreError`` if the store
+        cannot be written; the session is then kept, and a later flush writes it.
+        """
+        if not isinstance(reset, bool) or not isinstance(finish, bool):
+            raise TypeError(f"reset and finish must be True or False, not reset={reset!r}, finish={finish!r}")
+        if name is not None and (not isinstance(name, str) or not name.strip()):
+            raise ValueError(f"name must be a non-empty string, not {name!r}")
+        if self._finished:
+            self._warn_finished()
+            return None
+        fields, config = session_overrides(run_overrides)
+        with self._flush_lock:
+            self.recorder.close_all()
+            if not self._worker.drain(FLUSH_TIMEOUT_S):
+                logger.warning("chaintracer: encoding did not finish within %ss; flushing what is done", FLUSH_TIMEOUT_S)
+            session = self._session
+            self._session_count += 1
+            session_name = name or fields.pop("name", None) or self.settings.name or f"session-{self._session_count}"
+            model = self._capture_model(asset)
+            counters = {
+                "tracer_errors": self._errors.take(),
+                "queue_overflow": self._worker.overflow,
+                "encoding_failures": self._worker.failures,
+            }
+            record = session.record(session_name, fields, config, model, counters)
+            try:
+                self.store.write_session(record, session.traces())
+            except StoreError:
+                self._session_count -= 1
+                raise
+            self._worker.overflow = self._worker.failures = 0
+            session.release()
+            info = SessionInfo(record["id"], session_name, record["project"], str(self.store.path), record["summary"])
+            self._export(record, info)
+            if finish:
+                self._finish()
+            elif reset:
+                self._session = Session(self.settings)
+            return info
+
+    def _export(self, record: dict[str, Any], info: SessionInfo) -> None:
+        """Hands the stored session to the configured exporters (none in the core)."""
+
+    def _capture_model(self, asset: Any) -> dict[str, Any] | None:
+        if asset is None:
+            return None
+        try:
+            model = self._describe_asset(asset)
+        except Exception as exc:
+            self._errors.record("describe_asset", exc)
+            model = {"type": type(asset).__name__, "error": f"{type(exc).__name__}: {exc}"}
+        return self._encoder.converter.convert(model) if model is not None else None
+
+    def _finish(self) -> None:
+        self._finished = True
+        self.recorder = _FinishedRecorder(self._warn_finished)  # type: ignore[assignment]
+        self._worker.shutdown(FLUSH_TIMEOUT_S)
+        self.store.close()
+
+    def _warn_finished(self) -> None:
+        if not self._warned_finished:
+            self._warned_finished = True
+            warnings.warn(
+                "chaintracer: this tracer was finished (flush_tracker(finish=True)); "
+                "further events and flushes are ignored. Create a new Tracer to keep tracing.",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+
+    def _encode_into_session(self, root: Span) -> None:
+        self._session.add(self._encoder.encode(root))
+
+
+def _end_tree(root: Span) -> None:
+    """Gives manual spans without an end time the latest end among their children."""
+    stack = [(root, False)]
+    while stack:
+        span, visited = stack.pop()
+        if not visited:
+            stack.append((span, True))
+            stack.extend((child, False) for child in span.children)
+        elif span.end_ns is None:
+            ends = [child.end_ns for child in span.children if child.end_ns is not None]
+            span.end_ns = max(ends, default=span.start_ns)
+
+
+class _FinishedRecorder:
+    """Stands in for the recorder after ``finish=True``: every call warns once and does nothing."""
+
+    def __init__(self, warn: Any) -> None:
+        self._warn = warn
+
+    def __getattr__(self, name: str) -> Any:
+        def ignored(*args: Any, **kwargs: Any) -> None:
+            self._warn()
+
+        return ignored

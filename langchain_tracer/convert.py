@@ -1,0 +1,174 @@
+"""Reading LangChain objects: names, kinds, model names, token usage, plain-data forms.
+
+``simplify`` runs in the encoding worker; the small helpers used by callbacks only read a few
+dict keys.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.agents import AgentAction, AgentFinish
+from langchain_core.documents import Document
+from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
+from langchain_core.outputs import ChatGeneration, Generation, LLMResult
+from langchain_core.prompt_values import ChatPromptValue, PromptValue, StringPromptValue
+
+from chaintracer.payloads import NOT_SIMPLIFIED
+
+_AGENT_CLASSES = ("AgentExecutor", "RunnableAgent", "RunnableMultiActionAgent")
+
+
+def serialized_name(serialized: dict[str, Any] | None, default: str) -> str:
+    """The run's name from LangChain's ``serialized`` dict (often ``None`` under LCEL)."""
+    if serialized:
+        name = serialized.get("name")
+        if name:
+            return str(name)
+        ident = serialized.get("id")
+        if ident:
+            return str(ident[-1])
+    return default
+
+
+def chain_kind(name: str, serialized: dict[str, Any] | None, metadata: dict[str, Any] | None) -> str:
+    """The span kind of a chain run: agent, parser, prompt or chain."""
+    if name.endswith("Parser"):
+        return "parser"
+    if name.endswith("PromptTemplate"):
+        return "prompt"
+    lowered = name.lower()
+    if "agent" in lowered:
+        return "agent"
+    if serialized:
+        ident = serialized.get("id")
+        if ident and ident[-1] in _AGENT_CLASSES:
+            return "agent"
+    # The root of a ``create_agent`` graph; its nodes carry the same flag plus their node name.
+    if metadata and metadata.get("ls_integration") == "langchain_create_agent" and "langgraph_node" not in metadata:
+        return "agent"
+    return "chain"
+
+
+def model_name(params: dict[str, Any], metadata: dict[str, Any] | None, fallback: str) -> str:
+    """The model a call asked for, from invocation params or LangSmith metadata."""
+    for key in ("model", "model_name", "model_id", "deployment_name"):
+        value = params.get(key)
+        if value:
+            return str(value)
+    if metadata:
+        value = metadata.get("ls_model_name")
+        if value:
+            return str(value)
+    return params.get("_type") or fallback
+
+
+def token_usage(response: LLMResult) -> dict[str, int] | None:
+    """Prompt/completion/total tokens of a model call, from any shape providers use."""
+    prompt = completion = total = 0
+    found = False
+    for generations in response.generations or ():
+        for generation in generations:
+            message = getattr(generation, "message", None)
+            usage = getattr(message, "usage_metadata", None) if message is not None else None
+            if usage:
+                found = True
+                prompt += int(usage.get("input_tokens") or 0)
+                completion += int(usage.get("output_tokens") or 0)
+                total += int(usage.get("total_tokens") or 0)
+    if found:
+        return {"prompt": prompt, "completion": completion, "total": total or prompt + completion}
+    output = response.llm_output or {}
+    usage = output.get("token_usage") or output.get("usage") or output.get("usage_metadata")
+    if not isinstance(usage, dict):
+        return None
+    prompt = _first_int(usage, "prompt_tokens", "input_tokens", "prompt_token_count")
+    completion = _first_int(usage, "completion_tokens", "output_tokens", "candidates_token_count")
+    total = _first_int(usage, "total_tokens", "total_token_count")
+    if prompt is None and completion is None and total is None:
+        return None
+    prompt, completion = prompt or 0, completion or 0
+    return {"prompt": prompt, "completion": completion, "total": total if total is not None else prompt + completion}
+
+
+def response_model(response: LLMResult) -> str | None:
+    """The model name the provider reports having served, when it does."""
+    output = response.llm_output or {}
+    for key in ("model_name", "model"):
+        if output.get(key):
+            return str(output[key])
+    return None
+
+
+def retry_details(retry_state: Any) -> dict[str, Any]:
+    """Attempt number and the error that caused a retry (tenacity's RetryCallState)."""
+    details: dict[str, Any] = {"attempt": getattr(retry_state, "attempt_number", None)}
+    outcome = getattr(retry_state, "outcome", None)
+    if outcome is not None and getattr(outcome, "failed", False):
+        error = outcome.exception()
+        details["error"] = f"{type(error).__name__}: {error}"
+    return details
+
+
+def _first_int(usage: dict[str, Any], *keys: str) -> int | None:
+    for key in keys:
+        value = usage.get(key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return int(value)
+    return None
+
+
+def simplify(value: Any) -> Any:
+    """Plain data for LangChain objects; ``NOT_SIMPLIFIED`` for anything else."""
+    if isinstance(value, BaseMessage):
+        return _message(value)
+    if isinstance(value, StringPromptValue):
+        return value.text
+    if isinstance(value, ChatPromptValue):
+        return {"messages": value.messages}
+    if isinstance(value, PromptValue):
+        return value.to_string()
+    if isinstance(value, Document):
+        doc: dict[str, Any] = {"page_content": value.page_content, "metadata": value.metadata}
+        if value.id:
+            doc["id"] = value.id
+        return doc
+    if isinstance(value, LLMResult):
+        result: dict[str, Any] = {"generations": value.generations}
+        if value.llm_output:
+            result["llm_output"] = value.llm_output
+        return result
+    if isinstance(value, ChatGeneration):
+        chat: dict[str, Any] = {"message": value.message}
+        if value.generation_info:
+            chat["generation_info"] = value.generation_info
+        return chat
+    if isinstance(value, Generation):
+        # ``text`` may be an accessor object rather than a str on newer langchain-core.
+        gen: dict[str, Any] = {"text": str(value.text)}
+        if value.generation_info:
+            gen["generation_info"] = value.generation_info
+        return gen
+    if isinstance(value, AgentAction):
+        return {"tool": value.tool, "tool_input": value.tool_input, "log": value.log}
+    if isinstance(value, AgentFinish):
+        return {"return_values": value.return_values, "log": value.log}
+    return NOT_SIMPLIFIED
+
+
+def _message(message: BaseMessage) -> dict[str, Any]:
+    data: dict[str, Any] = {"role": message.type, "content": message.content}
+    if message.name:
+        data["name"] = message.name
+    if isinstance(message, AIMessage):
+        if message.tool_calls:
+            data["tool_calls"] = [
+                {"name": call["name"], "args": call["args"], "id": call.get("id")} for call in message.tool_calls
+            ]
+        if message.usage_metadata:
+            data["usage_metadata"] = dict(message.usage_metadata)
+    elif isinstance(message, ToolMessage):
+        data["tool_call_id"] = message.tool_call_id
+        if message.status != "success":
+            data["status"] = message.status
+    return data

@@ -1,0 +1,1 @@
+"""LlamaIndex integration (callback manager and instrumentation dispatcher)."""

@@ -1,0 +1,15 @@
+"""Shared fixtures. Internal tracer errors raise under the test suite (see chaintracer.guard)."""
+
+from __future__ import annotations
+
+import os
+
+os.environ["CHAINTRACER_RAISE_INTERNAL_ERRORS"] = "1"
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def store_path(tmp_path):
+    """A fresh store file path inside the test's temporary directory."""
+    return str(tmp_path / "chaintracer.db")
