@@ -1,0 +1,84 @@
+"""The ``chaintracer`` command: list, show and export the sessions in a local store."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+
+from chaintracer import __version__
+from chaintracer.export import export_session, session_object
+from chaintracer.settings import DEFAULT_STORE
+from chaintracer.store import SessionNotFound, Store, StoreError
+from chaintracer.terminal import session_tree, sessions_table
+
+EXIT_USAGE = 2
+
+
+def _store_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--store",
+        default=None,
+        help=f"SQLite store (default: $CHAINTRACER_STORE or ./{DEFAULT_STORE})",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="chaintracer", description="Inspect traced LangChain/LlamaIndex sessions.")
+    parser.add_argument("--version", action="version", version=f"chaintracer {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sessions = commands.add_parser("sessions", help="list sessions, newest first")
+    sessions.add_argument("--json", action="store_true", help="print the session objects as JSON")
+    sessions.add_argument("--project", help="only sessions of this project")
+    _store_argument(sessions)
+
+    show = commands.add_parser("show", help="print a session's span trees")
+    show.add_argument("session", help="session id, or name (the latest with that name)")
+    show.add_argument("--max-traces", type=int, default=None, help="print at most this many traces")
+    show.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    _store_argument(show)
+
+    export = commands.add_parser("export", help="print a session as JSON (the export contract)")
+    export.add_argument("session", help="session id, or name (the latest with that name)")
+    export.add_argument("--format", choices=("json",), default="json")
+    _store_argument(export)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    store = Store(args.store or os.environ.get("CHAINTRACER_STORE") or DEFAULT_STORE, create=False)
+    try:
+        return _run(args, store)
+    except (StoreError, SessionNotFound) as exc:
+        message = exc.args[0] if exc.args else str(exc)
+        print(f"chaintracer: {message}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:  # `chaintracer export x | head`
+        return 0
+    finally:
+        store.close()
+
+
+def _run(args: argparse.Namespace, store: Store) -> int:
+    if args.command == "sessions":
+        sessions = store.sessions(project=args.project)
+        if args.json:
+            print(json.dumps([session_object(s) for s in sessions], indent=2, ensure_ascii=False))
+        elif not sessions:
+            print(f"no sessions in {store.path}" + (f" for project {args.project!r}" if args.project else ""))
+        else:
+            print(sessions_table(sessions))
+    elif args.command == "show":
+        color = args.color == "always" or (args.color == "auto" and sys.stdout.isatty())
+        print(session_tree(export_session(store, args.session), color=color, max_traces=args.max_traces))
+    elif args.command == "export":
+        print(json.dumps(export_session(store, args.session), indent=2, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

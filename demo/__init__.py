@@ -1,0 +1,1 @@
+"""Offline demo scenarios: scripted models standing in for real providers."""

@@ -1,0 +1,154 @@
+"""Deterministic stand-ins for real models, so every scenario runs offline and without keys.
+
+In real code you would use e.g. ``ChatOpenAI(model="gpt-4o-mini")`` / ``OpenAI()``; these
+classes speak the same LangChain interfaces, report token usage the way providers do, and
+decide their tool calls from the conversation, so agents really call their tools.
+"""
+
+from __future__ import annotations
+
+import ast
+import operator
+import re
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel, FakeListLLM
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
+from langchain_core.outputs import ChatGeneration, ChatResult, LLMResult
+from langchain_core.tools import tool
+
+FACTS = {
+    "capital of france": "Paris",
+    "boiling point of water": "100 °C at sea level",
+    "author of hamlet": "William Shakespeare",
+    "speed of light": "299,792 km/s",
+}
+
+
+def _words(text: str) -> int:
+    return len(str(text).split())
+
+
+class ScriptedLLM(FakeListLLM):
+    """A completion model answering from a list, reporting token usage like OpenAI's API."""
+
+    model_name: str = "scripted-llm"
+    temperature: float = 0.7
+    max_tokens: int = 256
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {"model_name": self.model_name, "temperature": self.temperature, "max_tokens": self.max_tokens}
+
+    def _generate(self, prompts: list[str], stop: list[str] | None = None, run_manager: Any = None, **kwargs: Any) -> LLMResult:
+        result = super()._generate(prompts, stop=stop, run_manager=run_manager, **kwargs)
+        prompt_tokens = sum(_words(p) for p in prompts)
+        completion_tokens = sum(_words(g[0].text) for g in result.generations)
+        result.llm_output = {
+            "model_name": self.model_name,
+            "token_usage": {
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": completion_tokens,
+                "total_tokens": prompt_tokens + completion_tokens,
+            },
+        }
+        return result
+
+
+class ScriptedChatModel(BaseChatModel):
+    """A tool-calling chat model: asks a tool when the question needs one, then answers.
+
+    Arithmetic goes to ``calculator``; "what is the <fact>" goes to ``lookup``; after a tool
+    result it answers with it. Anything else gets a canned reply.
+    """
+
+    model_name: str = "scripted-chat"
+    temperature: float = 0.0
+    max_tokens: int = 512
+    bound_tools: list[str] = []
+
+    @property
+    def _llm_type(self) -> str:
+        return "scripted-chat"
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {"model_name": self.model_name, "temperature": self.temperature, "max_tokens": self.max_tokens}
+
+    def bind_tools(self, tools: Any, **kwargs: Any) -> ScriptedChatModel:
+        names = [getattr(t, "name", None) or getattr(t, "__name__", str(t)) for t in tools]
+        return self.model_copy(update={"bound_tools": names})
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        reply = self._reply(messages)
+        prompt_tokens = sum(_words(m.content) for m in messages)
+        completion_tokens = _words(reply.content) + 3 * len(reply.tool_calls)
+        reply.usage_metadata = {
+            "input_tokens": prompt_tokens,
+            "output_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        }
+        reply.response_metadata = {"model_name": self.model_name}
+        return ChatResult(generations=[ChatGeneration(message=reply)])
+
+    def _reply(self, messages: list[BaseMessage]) -> AIMessage:
+        last = messages[-1]
+        if isinstance(last, ToolMessage):
+            return AIMessage(content=f"The answer is {last.content}.")
+        question = str(last.content) if isinstance(last, HumanMessage) else ""
+        expression = re.search(r"[\d\.\s\+\-\*/\(\)]{3,}", question)
+        step = sum(isinstance(m, ToolMessage) for m in messages)
+        if "calculator" in self.bound_tools and expression and any(op in expression.group() for op in "+-*/"):
+            return _tool_call("calculator", {"expression": expression.group().strip()}, step)
+        if "lookup" in self.bound_tools and question.lower().startswith("what is the"):
+            topic = question.lower().removeprefix("what is the").strip(" ?")
+            return _tool_call("lookup", {"topic": topic}, step)
+        return AIMessage(content=f"I am a scripted model; you said: {question}")
+
+
+def _tool_call(name: str, args: dict[str, Any], step: int) -> AIMessage:
+    return AIMessage(content="", tool_calls=[{"name": name, "args": args, "id": f"call_{name}_{step}"}])
+
+
+_OPERATORS = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.USub: operator.neg,
+}
+
+
+def _evaluate(node: ast.AST) -> float:
+    if isinstance(node, ast.Expression):
+        return _evaluate(node.body)
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+        return node.value
+    if isinstance(node, ast.BinOp) and type(node.op) in _OPERATORS:
+        return _OPERATORS[type(node.op)](_evaluate(node.left), _evaluate(node.right))
+    if isinstance(node, ast.UnaryOp) and type(node.op) in _OPERATORS:
+        return _OPERATORS[type(node.op)](_evaluate(node.operand))
+    raise ValueError(f"unsupported expression element: {ast.dump(node)[:60]}")
+
+
+@tool
+def calculator(expression: str) -> str:
+    """Evaluates an arithmetic expression with + - * / and parentheses."""
+    value = _evaluate(ast.parse(expression, mode="eval"))
+    return str(int(value) if float(value).is_integer() else round(value, 6))
+
+
+@tool
+def lookup(topic: str) -> str:
+    """Looks a topic up in a small local fact sheet."""
+    try:
+        return FACTS[topic.lower()]
+    except KeyError:
+        raise ValueError(f"no fact about {topic!r}; known topics: {', '.join(FACTS)}") from None
