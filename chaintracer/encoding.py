@@ -116,11 +116,8 @@ class TraceEncoder:
         convert = self.converter.convert
         status = span.status if span.end_ns is not None else "incomplete"
         attributes = convert(span.attributes) if span.attributes else {}
-        events = attributes.get("events") if isinstance(attributes, dict) else None
-        if events:
-            for event in events:
-                if isinstance(event, dict) and isinstance(event.get("time_ns"), int):
-                    event["time"] = iso(event.pop("time_ns"))
+        if isinstance(attributes, dict):
+            _readable_times(attributes, span.start_ns)
         _count(span, status, attributes, stats)
         return {
             "span_id": span.span_id,
@@ -153,6 +150,17 @@ class TraceEncoder:
                 "traceback": error.get("traceback"),
             }
         return {"type": "Error", "message": "" if error is None else str(error), "traceback": None}
+
+
+def _readable_times(attributes: dict[str, Any], start_ns: int) -> None:
+    """Nanosecond stamps recorded on the hot path become ISO times (and time to first token)."""
+    first_token = attributes.pop("first_token_time_ns", None)
+    if isinstance(first_token, int):
+        attributes["first_token_time"] = iso(first_token)
+        attributes["time_to_first_token_ms"] = round((first_token - start_ns) / 1e6, 3)
+    for event in attributes.get("events") or ():
+        if isinstance(event, dict) and isinstance(event.get("time_ns"), int):
+            event["time"] = iso(event.pop("time_ns"))
 
 
 def _count(span: Span, status: str, attributes: Any, stats: dict[str, Any]) -> None:

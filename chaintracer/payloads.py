@@ -28,8 +28,11 @@ _SECRET_KEY = re.compile(
     r"access[_-]?key|(access|auth|bearer|session|refresh|api)[_-]?token|^token$|^key$|cookie)",
     re.IGNORECASE,
 )
-# Values that look like provider keys even under an innocent name.
-_SECRET_VALUE = re.compile(r"^(sk-|sk_|rk_|ghp_|gho_|github_pat_|hf_|xox[abpr]-|AKIA|AIza|glpat-)[\w\-]{12,}$")
+# Text that looks like a provider key or a bearer token, wherever it stands in a string.
+_SECRET_IN_TEXT = re.compile(
+    r"(?<![A-Za-z0-9])(?:sk-|sk_|rk_|pk_live_|ghp_|gho_|ghs_|github_pat_|hf_|xox[abpr]-|AKIA|AIza|glpat-)[A-Za-z0-9_\-]{16,}"
+    r"|(?<=Bearer )[A-Za-z0-9\-._~+/]{16,}=*"
+)
 
 MAX_DEPTH = 24
 MAX_ITEMS = 1000
@@ -43,10 +46,8 @@ def is_secret_key(key: str) -> bool:
 
 
 def mask_string(value: str) -> str:
-    """Masks a string that looks like a provider key."""
-    if 20 <= len(value) <= 300 and _SECRET_VALUE.match(value):
-        return MASK
-    return value
+    """Masks provider keys and bearer tokens inside a string."""
+    return _SECRET_IN_TEXT.sub(MASK, value)
 
 
 class _NotSimplified:

@@ -51,24 +51,31 @@ class Recorder:
         """The open span with this id, if any."""
         return self._open.get(span_id)
 
-    def end(self, span_id: Any, outputs: Any = None) -> Span | None:
-        """Closes a span as ``ok``; closing a root completes its trace."""
+    def end(self, span_id: Any, outputs: Any = None, inputs: Any = None) -> Span | None:
+        """Closes a span as ``ok``; closing a root completes its trace.
+
+        ``inputs`` replaces the start's inputs: streaming frameworks learn them only at the end.
+        """
         span = self._open.pop(span_id, None)
         if span is None:
             return None
         span.end_ns = time.time_ns()
         if outputs is not None:
             span.outputs = outputs
+        if inputs is not None:
+            span.inputs = inputs
         if span.parent_id is None:
             self._sink(span)
         return span
 
-    def fail(self, span_id: Any, error: BaseException | Any) -> Span | None:
+    def fail(self, span_id: Any, error: BaseException | Any, inputs: Any = None) -> Span | None:
         """Closes a span as ``error``, keeping the exception for its type, message and traceback."""
         span = self._open.pop(span_id, None)
         if span is None:
             return None
         span.end_ns = time.time_ns()
+        if inputs is not None:
+            span.inputs = inputs
         span.status = "error"
         span.error = error
         if span.parent_id is None:

@@ -75,11 +75,12 @@ class Tracer(chaintracer.Tracer, BaseCallbackHandler):
 
     @guarded
     def on_chain_end(self, outputs: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        self.recorder.end(run_id, outputs)
+        # Streamed runs start with a placeholder input and pass the real one here.
+        self.recorder.end(run_id, outputs, kwargs.get("inputs"))
 
     @guarded
     def on_chain_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
-        self.recorder.fail(run_id, error)
+        self.recorder.fail(run_id, error, kwargs.get("inputs"))
 
     # -- models -------------------------------------------------------------------------
 
