@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -64,6 +65,8 @@ class EncodedTrace:
     output_preview: str
     stats: dict[str, Any] = field(default_factory=dict)
     tree_json: str = ""
+    # Large derived content (visualisation HTML) by reference: ref -> (media type, text).
+    artifacts: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     @property
     def latency_ms(self) -> float:
@@ -75,6 +78,8 @@ def new_stats() -> dict[str, Any]:
     stats: dict[str, Any] = {"spans": 0, "llm_calls": 0, "tool_calls": 0}
     stats.update(dict.fromkeys(COUNTER_NAMES, 0))
     stats["tokens"] = {"prompt": 0, "completion": 0, "total": 0}
+    # Per metric name: [sum, count] over model spans, for the session's means.
+    stats["metric_sums"] = {}
     return stats
 
 
@@ -84,21 +89,34 @@ def add_stats(total: dict[str, Any], part: dict[str, Any]) -> None:
         if key == "tokens":
             for token_key, count in value.items():
                 total["tokens"][token_key] = total["tokens"].get(token_key, 0) + count
+        elif key == "metric_sums":
+            for name, (amount, count) in value.items():
+                running = total["metric_sums"].setdefault(name, [0.0, 0])
+                running[0] += amount
+                running[1] += count
         elif isinstance(value, (int, float)):
             total[key] = total.get(key, 0) + value
+
+
+# Called for each model span with the raw span, its encoded dict (to add "metrics" and
+# attributes) and the trace's artifacts (to add HTML by reference). Runs in the worker.
+ModelSpanAnalyzer = Callable[[Span, dict[str, Any], dict[str, tuple[str, str]]], None]
+MODEL_KINDS = ("llm", "chat_model")
 
 
 class TraceEncoder:
     """Encodes finished traces with one payload converter (size limit, masking, adapter hook)."""
 
-    def __init__(self, converter: Converter) -> None:
+    def __init__(self, converter: Converter, analyze: ModelSpanAnalyzer | None = None) -> None:
         self.converter = converter
+        self.analyze = analyze
 
     def encode(self, root: Span) -> EncodedTrace:
         """The encoded form of the trace rooted at ``root``."""
         stats = new_stats()
+        artifacts: dict[str, tuple[str, str]] = {}
         end_default = root.end_ns if root.end_ns is not None else root.start_ns
-        tree = self._span(root, stats, end_default)
+        tree = self._span(root, stats, end_default, artifacts)
         return EncodedTrace(
             trace_id=root.trace_id,
             name=root.name,
@@ -110,16 +128,19 @@ class TraceEncoder:
             output_preview=preview(tree["outputs"] if tree["error"] is None else tree["error"]["message"]),
             stats=stats,
             tree_json=json.dumps(tree, ensure_ascii=False, separators=(",", ":"), allow_nan=False),
+            artifacts=artifacts,
         )
 
-    def _span(self, span: Span, stats: dict[str, Any], end_default: int) -> dict[str, Any]:
+    def _span(
+        self, span: Span, stats: dict[str, Any], end_default: int, artifacts: dict[str, tuple[str, str]]
+    ) -> dict[str, Any]:
         convert = self.converter.convert
         status = span.status if span.end_ns is not None else "incomplete"
         attributes = convert(span.attributes) if span.attributes else {}
-        if isinstance(attributes, dict):
-            _readable_times(attributes, span.start_ns)
-        _count(span, status, attributes, stats)
-        return {
+        if not isinstance(attributes, dict):  # over max_payload_bytes: keep the marker under a key
+            attributes = {"_attributes": attributes}
+        _readable_times(attributes, span.start_ns)
+        encoded = {
             "span_id": span.span_id,
             "trace_id": span.trace_id,
             "parent_id": span.parent_id,
@@ -133,8 +154,13 @@ class TraceEncoder:
             "outputs": convert(span.outputs),
             "attributes": attributes,
             "metrics": convert(span.metrics) if span.metrics else {},
-            "children": [self._span(child, stats, end_default) for child in span.children],
+            "children": [],
         }
+        if self.analyze is not None and span.kind in MODEL_KINDS and status == "ok":
+            self.analyze(span, encoded, artifacts)
+        _count(span, status, encoded, stats)
+        encoded["children"] = [self._span(child, stats, end_default, artifacts) for child in span.children]
+        return encoded
 
     def _error(self, error: Any) -> dict[str, Any]:
         if isinstance(error, BaseException):
@@ -163,7 +189,7 @@ def _readable_times(attributes: dict[str, Any], start_ns: int) -> None:
             event["time"] = iso(event.pop("time_ns"))
 
 
-def _count(span: Span, status: str, attributes: Any, stats: dict[str, Any]) -> None:
+def _count(span: Span, status: str, encoded: dict[str, Any], stats: dict[str, Any]) -> None:
     stats["spans"] += 1
     stats["starts"] += 1
     family = _COUNTER_FAMILY.get(span.kind, "chain")
@@ -179,8 +205,7 @@ def _count(span: Span, status: str, attributes: Any, stats: dict[str, Any]) -> N
         stats["llm_calls"] += 1
     elif family == "tool":
         stats["tool_calls"] += 1
-    if not isinstance(attributes, dict):
-        return
+    attributes = encoded["attributes"]
     stats["llm_streams"] += attributes.get("chunks", 0) if isinstance(attributes.get("chunks"), int) else 0
     for event in attributes.get("events") or ():
         if isinstance(event, dict) and event.get("name") == "text":
@@ -191,6 +216,11 @@ def _count(span: Span, status: str, attributes: Any, stats: dict[str, Any]) -> N
             value = tokens.get(key)
             if isinstance(value, int):
                 stats["tokens"][key] += value
+    for name, value in encoded["metrics"].items():
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            running = stats["metric_sums"].setdefault(name, [0.0, 0])
+            running[0] += value
+            running[1] += 1
 
 
 def preview(value: Any) -> str:

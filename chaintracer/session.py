@@ -1,4 +1,9 @@
-"""Session: one scenario's traces, settings and summary, from first trace to flush."""
+"""Session: one scenario's traces, settings and summary, from first trace to flush.
+
+A session may be flushed more than once (``flush_tracker(reset=False)`` keeps it open): each
+flush writes the traces that arrived since the last one and rewrites the summary, which
+therefore accumulates over the session's whole life.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +26,7 @@ class SessionInfo:
     project: str
     store: str
     summary: dict[str, Any] = field(repr=False)
+    exports: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def __str__(self) -> str:
         return self.id
@@ -33,24 +39,40 @@ class Session:
         self.id = uuid.uuid4().hex
         self.settings = settings
         self.started_ns = time.time_ns()
+        self.stored_traces = 0  # traces already written by earlier flushes of this session
         self._lock = threading.Lock()
-        self._traces: list[EncodedTrace] = []
+        self._pending: list[EncodedTrace] = []
+        self._stats = new_stats()
+        self._latencies: list[float] = []
+        self._trace_errors = 0
+        self._counters: dict[str, int] = {}
 
     def add(self, trace: EncodedTrace) -> None:
         with self._lock:
-            self._traces.append(trace)
+            self._pending.append(trace)
+            add_stats(self._stats, trace.stats)
+            self._latencies.append(trace.latency_ms)
+            self._trace_errors += trace.status == "error"
 
-    def traces(self) -> list[EncodedTrace]:
-        """The traces so far, oldest first (by start time)."""
+    def pending(self) -> list[EncodedTrace]:
+        """The traces not yet stored, oldest first (by start time)."""
         with self._lock:
-            traces = list(self._traces)
+            traces = list(self._pending)
         traces.sort(key=lambda trace: trace.start_ns)
         return traces
 
-    def release(self) -> None:
-        """Drops the traces once they are safely stored."""
+    def add_counters(self, counters: dict[str, int]) -> None:
+        """Accumulates the tracer's own counters (internal errors, queue overflow...)."""
         with self._lock:
-            self._traces = []
+            for key, value in counters.items():
+                self._counters[key] = self._counters.get(key, 0) + value
+
+    def mark_stored(self, traces: list[EncodedTrace]) -> None:
+        """Releases traces once they are safely in the store."""
+        stored = {id(trace) for trace in traces}
+        with self._lock:
+            self._pending = [trace for trace in self._pending if id(trace) not in stored]
+            self.stored_traces += len(traces)
 
     def record(
         self,
@@ -58,10 +80,8 @@ class Session:
         fields: dict[str, Any],
         config: dict[str, Any],
         model: dict[str, Any] | None,
-        counters: dict[str, int],
     ) -> dict[str, Any]:
         """The session object of the export contract (without traces)."""
-        traces = self.traces()
         settings = self.settings
         record = {
             "id": self.id,
@@ -75,30 +95,33 @@ class Session:
             "started_at": iso(self.started_ns),
             "ended_at": iso(time.time_ns()),
             "config": {**settings.as_config(), **config},
-            "summary": summarize(traces, counters),
+            "summary": self.summary(),
             "model": model,
         }
         record.update(fields)
         record["name"] = name
         return record
 
-
-def summarize(traces: list[EncodedTrace], counters: dict[str, int]) -> dict[str, Any]:
-    """Session summary: totals of the traces' statistics, latency percentiles, tracer counters."""
-    total = new_stats()
-    for trace in traces:
-        add_stats(total, trace.stats)
-    latencies = sorted(trace.latency_ms for trace in traces)
-    summary: dict[str, Any] = {"traces": len(traces)}
-    summary.update(total)
-    summary["trace_errors"] = sum(1 for trace in traces if trace.status == "error")
-    summary["latency_ms"] = {
-        "p50": _percentile(latencies, 0.50),
-        "p95": _percentile(latencies, 0.95),
-        "max": round(latencies[-1], 3) if latencies else None,
-    }
-    summary.update(counters)
-    return summary
+    def summary(self) -> dict[str, Any]:
+        """Totals of the traces' statistics, latency percentiles, metric means, tracer counters."""
+        with self._lock:
+            stats = {**self._stats, "tokens": dict(self._stats["tokens"])}
+            latencies = sorted(self._latencies)
+            trace_errors = self._trace_errors
+            counters = dict(self._counters)
+        metric_sums = stats.pop("metric_sums")
+        summary: dict[str, Any] = {"traces": len(latencies)}
+        summary.update(stats)
+        summary["trace_errors"] = trace_errors
+        summary["latency_ms"] = {
+            "p50": _percentile(latencies, 0.50),
+            "p95": _percentile(latencies, 0.95),
+            "max": round(latencies[-1], 3) if latencies else None,
+        }
+        if metric_sums:
+            summary["metrics"] = {name: round(total / count, 4) for name, (total, count) in sorted(metric_sums.items())}
+        summary.update(counters)
+        return summary
 
 
 def _percentile(values: list[float], q: float) -> float | None:

@@ -6,9 +6,10 @@
 | store              | CHAINTRACER_STORE              | ./chaintracer.db   |
 | max_payload_bytes  | CHAINTRACER_MAX_PAYLOAD_BYTES  | 65536              |
 | max_queue          | CHAINTRACER_MAX_QUEUE          | 2048               |
+| backends           | CHAINTRACER_BACKENDS (a,b)     | ("local",)         |
 
 Everything else (entity, name, tags, group, job_type, notes, complexity_metrics, visualize,
-stream_logs) is an argument only. A bad value raises ``ValueError``/``TypeError`` naming it.
+stream_logs, metrics_lang, spacy_model, analyze_prompts) is an argument only. A bad value raises ``ValueError``/``TypeError`` naming it.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ DEFAULT_MAX_PAYLOAD_BYTES = 65536
 DEFAULT_MAX_QUEUE = 2048
 # Fields of a session that a flush's run overrides may replace; other overrides go to config.
 SESSION_FIELDS = ("project", "entity", "name", "tags", "group", "job_type", "notes")
+BACKENDS = ("local", "wandb")
 
 
 @dataclass(frozen=True)
@@ -42,12 +44,17 @@ class Settings:
     store: str = DEFAULT_STORE
     max_payload_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES
     max_queue: int = DEFAULT_MAX_QUEUE
+    backends: tuple[str, ...] = ("local",)
+    metrics_lang: str = "en_US"
+    spacy_model: str = "en_core_web_sm"
+    analyze_prompts: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     def as_config(self) -> dict[str, Any]:
         """The settings as a plain dict, for a session's config."""
         config = asdict(self)
         config["tags"] = list(self.tags)
+        config["backends"] = list(self.backends)
         extra = config.pop("extra")
         config.update(extra)
         return config
@@ -78,7 +85,31 @@ def resolve(**arguments: Any) -> Settings:
             "max_payload_bytes", arguments.get("max_payload_bytes"), "CHAINTRACER_MAX_PAYLOAD_BYTES", DEFAULT_MAX_PAYLOAD_BYTES
         ),
         max_queue=_positive_int("max_queue", arguments.get("max_queue"), "CHAINTRACER_MAX_QUEUE", DEFAULT_MAX_QUEUE),
+        backends=_backends(arguments.get("backends")),
+        metrics_lang=_text("metrics_lang", arguments.get("metrics_lang") or "en_US"),
+        spacy_model=_text("spacy_model", arguments.get("spacy_model") or "en_core_web_sm"),
+        analyze_prompts=_flag("analyze_prompts", arguments.get("analyze_prompts", False)),
     )
+
+
+def _backends(value: Any) -> tuple[str, ...]:
+    source = "backends"
+    if value is None:
+        env = os.environ.get("CHAINTRACER_BACKENDS")
+        if not env:
+            return ("local",)
+        value, source = [part.strip() for part in env.split(",") if part.strip()], "CHAINTRACER_BACKENDS"
+    if isinstance(value, str):
+        value = [value]
+    try:
+        names = list(value)
+    except TypeError:
+        raise TypeError(f"{source} must be a list of backend names, not {value!r}") from None
+    for name in names:
+        if name not in BACKENDS:
+            raise ValueError(f"{source}: unknown backend {name!r}; choose from {', '.join(BACKENDS)}")
+    # The local store is the source of truth: always written, always first.
+    return ("local", *dict.fromkeys(n for n in names if n != "local"))
 
 
 def session_overrides(overrides: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

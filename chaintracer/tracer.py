@@ -7,6 +7,7 @@ framework's events into ``self.recorder`` calls. Used directly, it records manua
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import warnings
@@ -21,6 +22,7 @@ from chaintracer.settings import resolve, session_overrides
 from chaintracer.spans import Span
 from chaintracer.store import Store, StoreError
 from chaintracer.worker import Worker
+from chaintracer.exporters import Exporter, build_exporters, run_exporters
 
 logger = logging.getLogger("chaintracer")
 
@@ -41,6 +43,11 @@ class Tracer:
         store: Path of the SQLite store (env ``CHAINTRACER_STORE``; default ``./chaintracer.db``).
         max_payload_bytes: Larger inputs/outputs are truncated with a visible marker.
         max_queue: Finished traces waiting for encoding before the caller encodes them itself.
+        backends: Where flushed sessions go: "local" (always) plus e.g. "wandb".
+        metrics_lang: Language passed to textstat for complexity metrics.
+        spacy_model: Name of the spaCy pipeline for visualisations (or pass ``nlp``).
+        nlp: A loaded spaCy ``Language`` to use instead of ``spacy_model``.
+        analyze_prompts: Also compute metrics of the prompts sent to models.
     """
 
     def __init__(
@@ -58,6 +65,11 @@ class Tracer:
         store: str | None = None,
         max_payload_bytes: int | None = None,
         max_queue: int | None = None,
+        backends: list[str] | tuple[str, ...] | None = None,
+        metrics_lang: str | None = None,
+        spacy_model: str | None = None,
+        nlp: Any = None,
+        analyze_prompts: bool = False,
     ) -> None:
         self.settings = resolve(
             project=project,
@@ -73,9 +85,21 @@ class Tracer:
             store=store,
             max_payload_bytes=max_payload_bytes,
             max_queue=max_queue,
+            backends=backends,
+            metrics_lang=metrics_lang,
+            spacy_model=spacy_model,
+            analyze_prompts=analyze_prompts,
         )
         self._errors = ErrorCounter()
-        self._encoder = TraceEncoder(Converter(self.settings.max_payload_bytes, self._simplify))
+        # Optional features fail here, at construction, when their packages are missing.
+        self._analyzer = None
+        if self.settings.complexity_metrics or self.settings.visualize or nlp is not None:
+            from chaintracer.metrics import build_analyzer
+
+            self._analyzer = build_analyzer(self.settings, nlp)
+        self._exporters: list[Exporter] = build_exporters(self.settings)
+        converter = Converter(self.settings.max_payload_bytes, self._simplify)
+        self._encoder = TraceEncoder(converter, self._analyze_model_span if self._analyzer else None)
         self._worker = Worker(self._encode_into_session, max_queue=self.settings.max_queue)
         self._flush_lock = threading.Lock()
         self._session = Session(self.settings)
@@ -96,6 +120,27 @@ class Tracer:
         if asset is None:
             return None
         return {"type": type(asset).__name__}
+
+    def _model_texts(self, span: Span) -> tuple[str | None, str | None]:
+        """The prompt and output text of a model span; adapters override for their shapes."""
+        prompt = span.inputs if isinstance(span.inputs, str) else None
+        output = span.outputs if isinstance(span.outputs, str) else None
+        return prompt, output
+
+    def _analyze_model_span(self, span: Span, encoded: dict[str, Any], artifacts: dict[str, tuple[str, str]]) -> None:
+        """Adds complexity metrics and visualisations of a model span (in the encoding worker)."""
+        prompt, output = self._model_texts(span)
+        if not output or self._analyzer is None:
+            return
+        metrics, visuals = self._analyzer(prompt if self.settings.analyze_prompts else None, output)
+        encoded["metrics"].update(metrics)
+        references = {}
+        for view, html in visuals.items():
+            ref = f"{view}-{hashlib.sha1(html.encode()).hexdigest()[:16]}.html"
+            artifacts[ref] = ("text/html", html)
+            references[view] = ref
+        if references:
+            encoded["attributes"]["visualizations"] = references
 
     # -- public API -------------------------------------------------------------------
 
@@ -147,32 +192,29 @@ class Tracer:
             if not self._worker.drain(FLUSH_TIMEOUT_S):
                 logger.warning("chaintracer: encoding did not finish within %ss; flushing what is done", FLUSH_TIMEOUT_S)
             session = self._session
+            session_name = name or fields.pop("name", None) or self.settings.name or f"session-{self._session_count + 1}"
+            session.add_counters(
+                {
+                    "tracer_errors": self._errors.take(),
+                    "queue_overflow": self._worker.take_overflow(),
+                    "encoding_failures": self._worker.take_failures(),
+                }
+            )
+            record = session.record(session_name, fields, config, self._capture_model(asset))
+            pending = session.pending()
+            # On StoreError the session keeps its pending traces and counters for the next flush.
+            self.store.write_session(record, pending, first_seq=session.stored_traces)
+            session.mark_stored(pending)
             self._session_count += 1
-            session_name = name or fields.pop("name", None) or self.settings.name or f"session-{self._session_count}"
-            model = self._capture_model(asset)
-            counters = {
-                "tracer_errors": self._errors.take(),
-                "queue_overflow": self._worker.overflow,
-                "encoding_failures": self._worker.failures,
-            }
-            record = session.record(session_name, fields, config, model, counters)
-            try:
-                self.store.write_session(record, session.traces())
-            except StoreError:
-                self._session_count -= 1
-                raise
-            self._worker.overflow = self._worker.failures = 0
-            session.release()
-            info = SessionInfo(record["id"], session_name, record["project"], str(self.store.path), record["summary"])
-            self._export(record, info)
+            exports = run_exporters(self._exporters, self.store, record["id"])
+            info = SessionInfo(
+                record["id"], session_name, record["project"], str(self.store.path), record["summary"], exports
+            )
             if finish:
                 self._finish()
             elif reset:
                 self._session = Session(self.settings)
             return info
-
-    def _export(self, record: dict[str, Any], info: SessionInfo) -> None:
-        """Hands the stored session to the configured exporters (none in the core)."""
 
     def _capture_model(self, asset: Any) -> dict[str, Any] | None:
         if asset is None:
@@ -188,6 +230,8 @@ class Tracer:
         self._finished = True
         self.recorder = _FinishedRecorder(self._warn_finished)  # type: ignore[assignment]
         self._worker.shutdown(FLUSH_TIMEOUT_S)
+        for exporter in self._exporters:
+            exporter.shutdown()
         self.store.close()
 
     def _warn_finished(self) -> None:

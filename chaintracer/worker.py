@@ -46,6 +46,16 @@ class Worker:
             self.overflow += 1
             self._run(item)
 
+    def take_overflow(self) -> int:
+        """Returns the overflow count and resets it."""
+        count, self.overflow = self.overflow, 0
+        return count
+
+    def take_failures(self) -> int:
+        """Returns the failure count and resets it."""
+        count, self.failures = self.failures, 0
+        return count
+
     def drain(self, timeout_s: float = 30.0) -> bool:
         """Waits until every queued item is handled; False if the budget ran out first."""
         if self._thread is None:

@@ -110,6 +110,28 @@ def retry_details(retry_state: Any) -> dict[str, Any]:
     return details
 
 
+def prompt_text(inputs: Any) -> str | None:
+    """The text sent to a model: completion prompts, or the chat messages' text content."""
+    if not isinstance(inputs, list) or not inputs:
+        return None
+    first = inputs[0]
+    if isinstance(first, str):
+        return "\n\n".join(p for p in inputs if isinstance(p, str))
+    if isinstance(first, list):
+        return "\n".join(m.content for m in first if isinstance(m, BaseMessage) and isinstance(m.content, str)) or None
+    return None
+
+
+def output_text(response: Any) -> str | None:
+    """The first generation's text of a model response."""
+    if not isinstance(response, LLMResult) or not response.generations or not response.generations[0]:
+        return None
+    generation = response.generations[0][0]
+    if isinstance(generation, ChatGeneration) and isinstance(generation.message.content, str):
+        return generation.message.content or None
+    return str(generation.text) or None
+
+
 def _first_int(usage: dict[str, Any], *keys: str) -> int | None:
     for key in keys:
         value = usage.get(key)

@@ -42,4 +42,13 @@ CREATE TABLE IF NOT EXISTS traces (
     PRIMARY KEY (session_id, seq)
 );
 CREATE INDEX IF NOT EXISTS traces_by_status ON traces (session_id, status);
+
+-- Large derived content that spans reference by name (visualisation HTML...).
+CREATE TABLE IF NOT EXISTS artifacts (
+    session_id  TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+    ref         TEXT NOT NULL,
+    media_type  TEXT NOT NULL,
+    content     TEXT NOT NULL,
+    PRIMARY KEY (session_id, ref)
+);
 """

@@ -100,12 +100,16 @@ class Store:
 
     # -- writing ----------------------------------------------------------------------
 
-    def write_session(self, session: dict[str, Any], traces: list[EncodedTrace]) -> None:
-        """Writes a session and all its traces in one transaction."""
+    def write_session(self, session: dict[str, Any], traces: list[EncodedTrace], first_seq: int = 0) -> None:
+        """Writes (or updates) a session and its new traces in one transaction.
+
+        A session flushed again (``reset=False``) gets its row rewritten and the new traces
+        appended after the ``first_seq`` already stored.
+        """
         rows = [
             (
                 session["id"],
-                seq,
+                first_seq + seq,
                 trace.trace_id,
                 trace.name,
                 trace.kind,
@@ -124,7 +128,11 @@ class Store:
         ]
         with self._transaction() as conn:
             conn.execute(
-                f"INSERT INTO sessions ({_SESSION_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                f"INSERT INTO sessions ({_SESSION_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                " ON CONFLICT (id) DO UPDATE SET project = excluded.project, name = excluded.name,"
+                " entity = excluded.entity, tags = excluded.tags, grp = excluded.grp, job_type = excluded.job_type,"
+                " notes = excluded.notes, ended_at = excluded.ended_at, config = excluded.config,"
+                " summary = excluded.summary, model = coalesce(excluded.model, sessions.model)",
                 (
                     session["id"],
                     session["project"],
@@ -143,6 +151,14 @@ class Store:
                 ),
             )
             conn.executemany("INSERT INTO traces VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+            conn.executemany(
+                "INSERT OR IGNORE INTO artifacts VALUES (?,?,?,?)",
+                [
+                    (session["id"], ref, media_type, content)
+                    for trace in traces
+                    for ref, (media_type, content) in trace.artifacts.items()
+                ],
+            )
 
     def set_export(self, session_id: str, exporter: str, state: dict[str, Any]) -> None:
         """Records an exporter's outcome for a session (pushed, failed, where...)."""
@@ -206,6 +222,19 @@ class Store:
         if not rows:
             raise SessionNotFound(f"no trace {seq} in session {session_id}")
         return json.loads(rows[0][0])
+
+    def artifact(self, session_id: str, ref: str) -> tuple[str, str]:
+        """``(media_type, content)`` of an artifact a span references."""
+        rows = self._query("SELECT media_type, content FROM artifacts WHERE session_id = ? AND ref = ?", [session_id, ref])
+        if not rows:
+            raise SessionNotFound(f"no artifact {ref!r} in session {session_id}")
+        return rows[0][0], rows[0][1]
+
+    def query(self, sql: str, params: list[Any] | tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """Runs a read-only SELECT (for views that need their own queries)."""
+        if not sql.lstrip().upper().startswith(("SELECT", "WITH")):
+            raise ValueError(f"Store.query runs SELECT statements only, not: {sql[:60]!r}")
+        return self._query(sql, list(params))
 
     def _query(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
         try:

@@ -1,0 +1,70 @@
+"""Exporters: send a stored session to another tracking backend (W&B, later OTLP...).
+
+Contract: ``export(document)`` receives the session's JSON export document (see
+ARCHITECTURE.md) read back from the local store, on the thread that called
+``flush_tracker`` or ``chaintracer push``; it returns a small JSON dict describing where the
+session went (run path, URL, files). It may raise: the caller turns a failure into one
+warning and records it on the stored session, which stays safe in the local store.
+``shutdown()`` releases the backend (e.g. finishes a W&B run); it must not raise.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+from typing import Any, Protocol
+
+from chaintracer.export import export_session
+from chaintracer.settings import Settings
+from chaintracer.store import Store, StoreError
+
+logger = logging.getLogger("chaintracer")
+
+
+class Exporter(Protocol):
+    name: str
+
+    def export(self, document: dict[str, Any]) -> dict[str, Any]: ...
+
+    def shutdown(self) -> None: ...
+
+
+def build_exporters(settings: Settings) -> list[Exporter]:
+    """The exporters for the configured backends; a missing package raises here, at construction."""
+    exporters: list[Exporter] = []
+    for backend in settings.backends:
+        if backend == "wandb":
+            from chaintracer.exporters.wandb import WandbExporter
+
+            exporters.append(WandbExporter(settings))
+    return exporters
+
+
+def run_exporters(exporters: list[Exporter], store: Store, session_id: str) -> dict[str, Any]:
+    """Exports a stored session with each exporter; failures are warned about and recorded."""
+    outcomes: dict[str, Any] = {}
+    if not exporters:
+        return outcomes
+    document = export_session(store, session_id)
+    for exporter in exporters:
+        outcomes[exporter.name] = push(exporter, store, session_id, document)
+    return outcomes
+
+
+def push(exporter: Exporter, store: Store, session_id: str, document: dict[str, Any]) -> dict[str, Any]:
+    """One export attempt; the outcome (pushed or failed) is stored with the session."""
+    at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    try:
+        state = {"status": "pushed", "at": at, **exporter.export(document)}
+    except Exception as exc:
+        state = {"status": "failed", "at": at, "error": f"{type(exc).__name__}: {exc}"}
+        logger.warning(
+            "chaintracer: could not export session %s to %s (%s); it is kept in the local store, "
+            "send it later with: chaintracer push %s --to %s",
+            session_id, exporter.name, state["error"], session_id, exporter.name,
+        )
+    try:
+        store.set_export(session_id, exporter.name, state)
+    except StoreError as exc:
+        logger.warning("chaintracer: could not record the export outcome: %s", exc)
+    return state
