@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from chaintracer.payloads import Converter
+from chaintracer.payloads import Converter, mask_string
 from chaintracer.spans import Span
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -147,7 +147,7 @@ class TraceEncoder:
             "name": span.name,
             "kind": span.kind,
             "status": status,
-            "error": self._error(span.error) if status == "error" or span.error is not None else None,
+            "error": self._error(span.error) if status == "error" else None,
             "start_time": iso(span.start_ns),
             "end_time": iso(span.end_ns if span.end_ns is not None else max(end_default, span.start_ns)),
             "inputs": convert(span.inputs),
@@ -159,7 +159,8 @@ class TraceEncoder:
         if self.analyze is not None and span.kind in MODEL_KINDS and status == "ok":
             self.analyze(span, encoded, artifacts)
         _count(span, status, encoded, stats)
-        encoded["children"] = [self._span(child, stats, end_default, artifacts) for child in span.children]
+        children = sorted(span.children, key=lambda child: child.start_ns)
+        encoded["children"] = [self._span(child, stats, end_default, artifacts) for child in children]
         return encoded
 
     def _error(self, error: Any) -> dict[str, Any]:
@@ -168,12 +169,16 @@ class TraceEncoder:
                 trace_text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
             except Exception:
                 trace_text = None
-            return {"type": type(error).__name__, "message": self.converter._string(str(error)), "traceback": trace_text}
+            return {
+                "type": type(error).__name__,
+                "message": self.converter._string(str(error)),
+                "traceback": None if trace_text is None else mask_string(trace_text),
+            }
         if isinstance(error, dict):
             return {
                 "type": str(error.get("type") or "Error"),
-                "message": str(error.get("message") or ""),
-                "traceback": error.get("traceback"),
+                "message": self.converter._string(str(error.get("message") or "")),
+                "traceback": None if error.get("traceback") is None else mask_string(str(error["traceback"])),
             }
         return {"type": "Error", "message": "" if error is None else str(error), "traceback": None}
 

@@ -7,7 +7,18 @@ from typing import Any
 from chaintracer.store import Store
 
 SESSION_KEYS = (
-    "id", "project", "name", "tags", "group", "job_type", "notes", "started_at", "ended_at", "config", "summary", "model",
+    "id",
+    "project",
+    "name",
+    "tags",
+    "group",
+    "job_type",
+    "notes",
+    "started_at",
+    "ended_at",
+    "config",
+    "summary",
+    "model",
 )
 
 

@@ -73,7 +73,7 @@ class Converter:
         """A JSON-safe, masked copy of ``value``; oversized results carry a visible marker."""
         result = self._convert(value, 0, set())
         if isinstance(result, (dict, list)):
-            size = len(json.dumps(result, ensure_ascii=False, separators=(",", ":")))
+            size = len(json.dumps(result, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
             if size > self.max_payload_bytes:
                 text = json.dumps(result, ensure_ascii=False)
                 return {
@@ -137,10 +137,17 @@ class Converter:
             seen.discard(ident)
 
     def _string(self, value: str) -> str:
-        if len(value) > self.max_payload_bytes:
-            cut = len(value) - self.max_payload_bytes
-            value = value[: self.max_payload_bytes] + f"... [truncated: {cut} more chars]"
-        return mask_string(value)
+        limit = self.max_payload_bytes
+        original_chars = len(value)
+        # Cut before masking so a huge string is not scanned whole; the margin keeps a key that
+        # straddles the limit whole for the mask, and the byte cut below is exact.
+        if original_chars > limit + 256:
+            value = value[: limit + 256]
+        value = mask_string(value)
+        if len(value) > limit // 4 and len(value.encode("utf-8")) > limit:
+            kept = value.encode("utf-8")[:limit].decode("utf-8", "ignore")
+            value = kept + f"... [truncated: {original_chars - len(kept)} more chars]"
+        return value
 
     def _mapping(self, value: Mapping[Any, Any], depth: int, seen: set[int]) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -152,7 +159,7 @@ class Converter:
             if index >= MAX_ITEMS:
                 out["_truncated_items"] = len(items) - MAX_ITEMS
                 break
-            name = key if isinstance(key, str) else _key_text(key)
+            name = mask_string(key if isinstance(key, str) else _key_text(key))
             if is_secret_key(name) and item is not None and item != "":
                 out[name] = MASK
             else:

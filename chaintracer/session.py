@@ -7,6 +7,7 @@ therefore accumulates over the session's whole life.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 import uuid
@@ -128,5 +129,5 @@ def _percentile(values: list[float], q: float) -> float | None:
     if not values:
         return None
     # Nearest-rank percentile: always one of the observed latencies.
-    index = max(0, min(len(values) - 1, int(round(q * len(values) + 0.5)) - 1))
+    index = max(0, min(len(values) - 1, math.ceil(q * len(values)) - 1))
     return round(values[index], 3)

@@ -9,7 +9,8 @@
 | backends           | CHAINTRACER_BACKENDS (a,b)     | ("local",)         |
 
 Everything else (entity, name, tags, group, job_type, notes, complexity_metrics, visualize,
-stream_logs, metrics_lang, spacy_model, analyze_prompts) is an argument only. A bad value raises ``ValueError``/``TypeError`` naming it.
+stream_logs, metrics_lang, spacy_model, analyze_prompts) is an argument only. A bad value
+raises ``ValueError``/``TypeError`` naming it.
 """
 
 from __future__ import annotations
@@ -82,7 +83,10 @@ def resolve(**arguments: Any) -> Settings:
         stream_logs=_flag("stream_logs", arguments.get("stream_logs", False)),
         store=str(Path(store)),
         max_payload_bytes=_positive_int(
-            "max_payload_bytes", arguments.get("max_payload_bytes"), "CHAINTRACER_MAX_PAYLOAD_BYTES", DEFAULT_MAX_PAYLOAD_BYTES
+            "max_payload_bytes",
+            arguments.get("max_payload_bytes"),
+            "CHAINTRACER_MAX_PAYLOAD_BYTES",
+            DEFAULT_MAX_PAYLOAD_BYTES,
         ),
         max_queue=_positive_int("max_queue", arguments.get("max_queue"), "CHAINTRACER_MAX_QUEUE", DEFAULT_MAX_QUEUE),
         backends=_backends(arguments.get("backends")),

@@ -89,20 +89,20 @@ class Span:
     """
 
     __slots__ = (
-        "span_id",
-        "trace_id",
-        "parent_id",
-        "name",
-        "kind",
-        "status",
-        "error",
-        "start_ns",
-        "end_ns",
-        "inputs",
-        "outputs",
         "attributes",
-        "metrics",
         "children",
+        "end_ns",
+        "error",
+        "inputs",
+        "kind",
+        "metrics",
+        "name",
+        "outputs",
+        "parent_id",
+        "span_id",
+        "start_ns",
+        "status",
+        "trace_id",
     )
 
     def __init__(
@@ -133,14 +133,19 @@ class Span:
         if status_message is not None:
             self.error = {"type": "Error", "message": str(status_message), "traceback": None}
         now_ns = time.time_ns()
-        self.start_ns = int(start_time_ms * 1_000_000) if start_time_ms is not None else now_ns
-        self.end_ns: int | None = int(end_time_ms * 1_000_000) if end_time_ms is not None else None
+        start_ns = _ms_to_ns("start_time_ms", start_time_ms)
+        self.start_ns = start_ns if start_ns is not None else now_ns
+        self.end_ns: int | None = _ms_to_ns("end_time_ms", end_time_ms)
         self.inputs: Any = None
         self.outputs: Any = None
         self.attributes: dict[str, Any] = dict(attributes or {})
         self.metrics: dict[str, Any] = {}
         self.children: list[Span] = []
         for result in results or ():
+            if not (hasattr(result, "inputs") and hasattr(result, "outputs")):
+                raise TypeError(
+                    f"results must hold chaintracer.Result objects, not {type(result).__name__}: {result!r:.80}"
+                )
             self.add_named_result(result.inputs, result.outputs)
         for child in child_spans or ():
             self.add_child_span(child)
@@ -244,6 +249,12 @@ class Span:
             raise TypeError(f"child must be a chaintracer.Span, not {type(child).__name__}")
         if child is self:
             raise ValueError(f"span {self.name!r} cannot be its own child")
+        stack = [child]
+        while stack:
+            node = stack.pop()
+            if node is self:
+                raise ValueError(f"span {child.name!r} is an ancestor of {self.name!r}: adding it would make a cycle")
+            stack.extend(node.children)
         child.parent_id = self.span_id
         _retrace(child, self.trace_id)
         self.children.append(child)
@@ -255,6 +266,16 @@ class Span:
 
     def __repr__(self) -> str:
         return f"Span(name={self.name!r}, kind={self.kind!r}, status={self.status!r}, children={len(self.children)})"
+
+
+def _ms_to_ns(label: str, value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(
+            f"{label} must be milliseconds since the epoch (int or float), not {type(value).__name__}: {value!r}"
+        )
+    return int(value * 1_000_000)
 
 
 def _merge(current: Any, new: dict[str, Any] | None) -> Any:

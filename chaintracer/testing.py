@@ -1,9 +1,9 @@
 """Test kit: read back what a tracer recorded, as plain dicts, to test your own chains' traces.
 
-    tracer = Tracer(store=tmp_path / "t.db")
-    chain.invoke(..., config={"callbacks": [tracer]})
-    doc = flushed(tracer, name="case")
-    assert outline(doc["traces"][0]) == ("chain", "RunnableSequence", "ok", [...])
+tracer = Tracer(store=tmp_path / "t.db")
+chain.invoke(..., config={"callbacks": [tracer]})
+doc = flushed(tracer, name="case")
+assert outline(doc["traces"][0]) == ("chain", "RunnableSequence", "ok", [...])
 """
 
 from __future__ import annotations

@@ -14,15 +14,15 @@ import warnings
 from typing import Any
 
 from chaintracer.encoding import TraceEncoder
-from chaintracer.guard import ErrorCounter
+from chaintracer.exporters import Exporter, build_exporters, run_exporters
+from chaintracer.guard import ErrorCounter, raise_internal_errors
 from chaintracer.payloads import NOT_SIMPLIFIED, Converter
 from chaintracer.recorder import Recorder
 from chaintracer.session import Session, SessionInfo
 from chaintracer.settings import resolve, session_overrides
 from chaintracer.spans import Span
-from chaintracer.store import Store, StoreError
+from chaintracer.store import Store
 from chaintracer.worker import Worker
-from chaintracer.exporters import Exporter, build_exporters, run_exporters
 
 logger = logging.getLogger("chaintracer")
 
@@ -187,12 +187,17 @@ class Tracer:
             self._warn_finished()
             return None
         fields, config = session_overrides(run_overrides)
+        config = self._encoder.converter.convert(config)
         with self._flush_lock:
             self.recorder.close_all()
             if not self._worker.drain(FLUSH_TIMEOUT_S):
-                logger.warning("chaintracer: encoding did not finish within %ss; flushing what is done", FLUSH_TIMEOUT_S)
+                logger.warning(
+                    "chaintracer: encoding did not finish within %ss; flushing what is done", FLUSH_TIMEOUT_S
+                )
             session = self._session
-            session_name = name or fields.pop("name", None) or self.settings.name or f"session-{self._session_count + 1}"
+            session_name = (
+                name or fields.pop("name", None) or self.settings.name or f"session-{self._session_count + 1}"
+            )
             session.add_counters(
                 {
                     "tracer_errors": self._errors.take(),
@@ -206,7 +211,7 @@ class Tracer:
             self.store.write_session(record, pending, first_seq=session.stored_traces)
             session.mark_stored(pending)
             self._session_count += 1
-            exports = run_exporters(self._exporters, self.store, record["id"])
+            exports = run_exporters(self._exporters, self.store, record["id"], final=finish or reset)
             info = SessionInfo(
                 record["id"], session_name, record["project"], str(self.store.path), record["summary"], exports
             )
@@ -223,6 +228,8 @@ class Tracer:
             model = self._describe_asset(asset)
         except Exception as exc:
             self._errors.record("describe_asset", exc)
+            if raise_internal_errors():
+                raise
             model = {"type": type(asset).__name__, "error": f"{type(exc).__name__}: {exc}"}
         return self._encoder.converter.convert(model) if model is not None else None
 

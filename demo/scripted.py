@@ -41,7 +41,9 @@ class ScriptedLLM(FakeListLLM):
     def _identifying_params(self) -> dict[str, Any]:
         return {"model_name": self.model_name, "temperature": self.temperature, "max_tokens": self.max_tokens}
 
-    def _generate(self, prompts: list[str], stop: list[str] | None = None, run_manager: Any = None, **kwargs: Any) -> LLMResult:
+    def _generate(
+        self, prompts: list[str], stop: list[str] | None = None, run_manager: Any = None, **kwargs: Any
+    ) -> LLMResult:
         result = super()._generate(prompts, stop=stop, run_manager=run_manager, **kwargs)
         prompt_tokens = sum(_words(p) for p in prompts)
         completion_tokens = sum(_words(g[0].text) for g in result.generations)
@@ -66,7 +68,7 @@ class ScriptedChatModel(BaseChatModel):
     model_name: str = "scripted-chat"
     temperature: float = 0.0
     max_tokens: int = 512
-    bound_tools: list[str] = []
+    bound_tools: tuple[str, ...] = ()
 
     @property
     def _llm_type(self) -> str:
@@ -78,7 +80,7 @@ class ScriptedChatModel(BaseChatModel):
 
     def bind_tools(self, tools: Any, **kwargs: Any) -> ScriptedChatModel:
         names = [getattr(t, "name", None) or getattr(t, "__name__", str(t)) for t in tools]
-        return self.model_copy(update={"bound_tools": names})
+        return self.model_copy(update={"bound_tools": tuple(names)})
 
     def _generate(
         self,

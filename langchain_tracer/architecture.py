@@ -36,7 +36,12 @@ def describe(asset: Any) -> dict[str, Any]:
                     tools.setdefault(found.name, component(found))
                 elif isinstance(found, BaseLanguageModel):
                     models.setdefault(id(found), component(found))
-        description: dict[str, Any] = {"type": type(asset).__name__, "name": asset.get_name(), "nodes": nodes, "edges": edges}
+        description: dict[str, Any] = {
+            "type": type(asset).__name__,
+            "name": asset.get_name(),
+            "nodes": nodes,
+            "edges": edges,
+        }
         if models:
             description["models"] = list(models.values())
         if tools:
@@ -63,7 +68,9 @@ def component(runnable: Any) -> dict[str, Any]:
     elif isinstance(runnable, BasePromptTemplate):
         description.update(kind="prompt", params=_prompt_params(runnable))
     elif isinstance(runnable, BaseRetriever):
-        description.update(kind="retriever", params=_public_fields(runnable, ("search_type", "search_kwargs", "k", "tags")))
+        description.update(
+            kind="retriever", params=_public_fields(runnable, ("search_type", "search_kwargs", "k", "tags"))
+        )
     elif hasattr(runnable, "tools_by_name"):  # LangGraph's ToolNode, without importing langgraph
         description.update(kind="tool", tools=[component(tool) for tool in runnable.tools_by_name.values()])
     else:
@@ -90,8 +97,12 @@ def _graph(asset: Runnable) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]
             entry["type"] = "schema"
         nodes.append(entry)
     edges = [
-        {"source": str(edge.source), "target": str(edge.target), "conditional": bool(edge.conditional),
-         **({"label": str(edge.data)} if edge.data is not None else {})}
+        {
+            "source": str(edge.source),
+            "target": str(edge.target),
+            "conditional": bool(edge.conditional),
+            **({"label": str(edge.data)} if edge.data is not None else {}),
+        }
         for edge in graph.edges
     ]
     return nodes, edges
@@ -155,9 +166,10 @@ def _prompt_params(prompt: BasePromptTemplate) -> dict[str, Any]:
     messages = getattr(prompt, "messages", None)
     if messages:
         params["messages"] = [
-            {"type": type(message).__name__, "template": str(getattr(getattr(message, "prompt", None), "template", ""))[
-                :MAX_TEMPLATE_CHARS
-            ]}
+            {
+                "type": type(message).__name__,
+                "template": str(getattr(getattr(message, "prompt", None), "template", ""))[:MAX_TEMPLATE_CHARS],
+            }
             for message in messages
         ]
     return params

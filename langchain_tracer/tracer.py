@@ -74,7 +74,9 @@ class Tracer(chaintracer.Tracer, BaseCallbackHandler):
             attributes["tags"] = tags
         if metadata:
             attributes["metadata"] = metadata
-        self.recorder.start(run_id, parent_run_id, convert.chain_kind(name, serialized, metadata), name, inputs, attributes)
+        self.recorder.start(
+            run_id, parent_run_id, convert.chain_kind(name, serialized, metadata), name, inputs, attributes
+        )
 
     @guarded
     def on_chain_end(self, outputs: Any, *, run_id: UUID, **kwargs: Any) -> None:
@@ -190,7 +192,9 @@ class Tracer(chaintracer.Tracer, BaseCallbackHandler):
             attributes["tags"] = tags
         if metadata:
             attributes["metadata"] = metadata
-        self.recorder.start(run_id, parent_run_id, "tool", name, inputs if inputs is not None else input_str, attributes)
+        self.recorder.start(
+            run_id, parent_run_id, "tool", name, inputs if inputs is not None else input_str, attributes
+        )
 
     @guarded
     def on_tool_end(self, output: Any, *, run_id: UUID, **kwargs: Any) -> None:

@@ -6,7 +6,7 @@ import os
 
 os.environ["CHAINTRACER_RAISE_INTERNAL_ERRORS"] = "1"
 
-import pytest  # noqa: E402
+import pytest
 
 
 @pytest.fixture

@@ -51,11 +51,17 @@ class Store:
             if self._create:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        except sqlite3.DatabaseError as exc:
+            raise _store_error(self.path, exc) from exc
+        try:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             conn.execute("PRAGMA foreign_keys = ON")
             self._migrate(conn)
-        except sqlite3.DatabaseError as exc:
-            raise _store_error(self.path, exc) from exc
+        except BaseException as exc:
+            conn.close()
+            if isinstance(exc, sqlite3.DatabaseError):
+                raise _store_error(self.path, exc) from exc
+            raise
         self._local.conn = conn
         return conn
 
@@ -68,6 +74,9 @@ class Store:
             )
         if version == SCHEMA_VERSION:
             return
+        if not self._create:
+            # Readers (the CLI, the viewer) never turn someone else's SQLite file into a store.
+            raise StoreError(f"{self.path} is not a chaintracer store (no chaintracer schema in it)")
         conn.execute("PRAGMA journal_mode = WAL")
         # Idempotent DDL under one write lock, so that two processes creating the file agree.
         try:
@@ -189,7 +198,9 @@ class Store:
         """The id of the session named by ``ref``: an id, or a name (the latest with it)."""
         rows = self._query("SELECT id FROM sessions WHERE id = ?", [ref])
         if not rows:
-            rows = self._query("SELECT id FROM sessions WHERE name = ? ORDER BY ended_at DESC, rowid DESC LIMIT 1", [ref])
+            rows = self._query(
+                "SELECT id FROM sessions WHERE name = ? ORDER BY ended_at DESC, rowid DESC LIMIT 1", [ref]
+            )
         if not rows:
             raise SessionNotFound(f"no session with id or name {ref!r} in {self.path}")
         return rows[0][0]
@@ -207,8 +218,21 @@ class Store:
             " input, output FROM traces WHERE session_id = ? ORDER BY seq LIMIT ? OFFSET ?",
             [session_id, -1 if limit is None else limit, offset],
         )
-        keys = ("seq", "trace_id", "name", "kind", "status", "start_time", "end_time", "latency_ms", "spans",
-                "errors", "tokens", "input", "output")
+        keys = (
+            "seq",
+            "trace_id",
+            "name",
+            "kind",
+            "status",
+            "start_time",
+            "end_time",
+            "latency_ms",
+            "spans",
+            "errors",
+            "tokens",
+            "input",
+            "output",
+        )
         return [dict(zip(keys, row)) for row in rows]
 
     def trees(self, session_id: str) -> list[dict[str, Any]]:
@@ -225,7 +249,9 @@ class Store:
 
     def artifact(self, session_id: str, ref: str) -> tuple[str, str]:
         """``(media_type, content)`` of an artifact a span references."""
-        rows = self._query("SELECT media_type, content FROM artifacts WHERE session_id = ? AND ref = ?", [session_id, ref])
+        rows = self._query(
+            "SELECT media_type, content FROM artifacts WHERE session_id = ? AND ref = ?", [session_id, ref]
+        )
         if not rows:
             raise SessionNotFound(f"no artifact {ref!r} in session {session_id}")
         return rows[0][0], rows[0][1]

@@ -13,7 +13,11 @@ from demo.scripted import ScriptedChatModel, ScriptedLLM
 
 def test_prompt_llm_parser_chain_nests_under_the_sequence(tracer):
     """A prompt | llm | parser chain is one trace with three typed children in order."""
-    chain = PromptTemplate.from_template("Tell me about {topic}") | FakeListLLM(responses=["Bees are great."]) | StrOutputParser()
+    chain = (
+        PromptTemplate.from_template("Tell me about {topic}")
+        | FakeListLLM(responses=["Bees are great."])
+        | StrOutputParser()
+    )
     assert chain.invoke({"topic": "bees"}, config={"callbacks": [tracer]}) == "Bees are great."
 
     doc = flushed(tracer, "lcel")
@@ -22,7 +26,11 @@ def test_prompt_llm_parser_chain_nests_under_the_sequence(tracer):
         "chain",
         "RunnableSequence",
         "ok",
-        [("prompt", "PromptTemplate", "ok", []), ("llm", "FakeListLLM", "ok", []), ("parser", "StrOutputParser", "ok", [])],
+        [
+            ("prompt", "PromptTemplate", "ok", []),
+            ("llm", "FakeListLLM", "ok", []),
+            ("parser", "StrOutputParser", "ok", []),
+        ],
     )
     assert root["inputs"] == {"topic": "bees"}
     assert root["outputs"] == "Bees are great."
@@ -31,7 +39,9 @@ def test_prompt_llm_parser_chain_nests_under_the_sequence(tracer):
     assert llm["inputs"] == ["Tell me about bees"]
     assert llm["outputs"]["generations"][0][0]["text"] == "Bees are great."
     assert parser["outputs"] == "Bees are great."
-    assert all(child["parent_id"] == root["span_id"] and child["trace_id"] == root["span_id"] for child in root["children"])
+    assert all(
+        child["parent_id"] == root["span_id"] and child["trace_id"] == root["span_id"] for child in root["children"]
+    )
 
 
 def test_chat_model_records_messages_model_and_invocation_params(tracer):
@@ -41,7 +51,9 @@ def test_chat_model_records_messages_model_and_invocation_params(tracer):
     chain.invoke({"question": "Hello there"}, config={"callbacks": [tracer]})
 
     (chat,) = find(flushed(tracer)["traces"][0], kind="chat_model")
-    assert chat["inputs"] == [[{"role": "system", "content": "You are terse."}, {"role": "human", "content": "Hello there"}]]
+    assert chat["inputs"] == [
+        [{"role": "system", "content": "You are terse."}, {"role": "human", "content": "Hello there"}]
+    ]
     assert chat["attributes"]["invocation_params"]["temperature"] == 0.3
     assert chat["attributes"]["invocation_params"]["max_tokens"] == 64
     assert chat["attributes"]["tokens"] == {"prompt": 5, "completion": 9, "total": 14}
@@ -87,7 +99,9 @@ def test_parallel_branches_and_lambdas_nest_under_their_parents(tracer):
 
 def test_tags_and_metadata_are_recorded(tracer):
     """Tags and metadata given in the run config appear in the span's attributes."""
-    RunnableLambda(lambda x: x).invoke(1, config={"callbacks": [tracer], "tags": ["exp-7"], "metadata": {"user": "ana"}})
+    RunnableLambda(lambda x: x).invoke(
+        1, config={"callbacks": [tracer], "tags": ["exp-7"], "metadata": {"user": "ana"}}
+    )
     attributes = flushed(tracer)["traces"][0]["attributes"]
     assert attributes["tags"] == ["exp-7"]
     assert attributes["metadata"] == {"user": "ana"}

@@ -36,7 +36,11 @@ class KeyedChatModel(ScriptedChatModel):
         return {**super()._identifying_params, "openai_api_key": SECRET, "base_url": "http://localhost:1"}
 
     def _get_invocation_params(self, stop=None, **kwargs):
-        return {**super()._get_invocation_params(stop=stop, **kwargs), "api_key": SECRET, "headers": {"Authorization": f"Bearer {SECRET}"}}
+        return {
+            **super()._get_invocation_params(stop=stop, **kwargs),
+            "api_key": SECRET,
+            "headers": {"Authorization": f"Bearer {SECRET}"},
+        }
 
 
 def test_lcel_chain_architecture_has_nodes_edges_and_parameters(tracer):
