@@ -1,9 +1,11 @@
 """Exporters: send a stored session to another tracking backend (W&B, later OTLP...).
 
-Contract: ``export(document)`` receives the session's JSON export document (see
-ARCHITECTURE.md) read back from the local store, on the thread that called
-``flush_tracker`` or ``chaintracer push``; it returns a small JSON dict describing where the
-session went (run path, URL, files). It may raise: the caller turns a failure into one
+Contract: ``export(document, final)`` receives the session's JSON export document (see
+ARCHITECTURE.md) read back from the local store, plus ``document["artifacts"]`` (ref -> text
+of the visualisations its spans reference), on the thread that called ``flush_tracker`` or
+``chaintracer push``. ``final`` is False when the session stays open (``reset=False``): a
+later export of the same session continues it. It returns a small JSON dict describing where
+the session went (run path, URL, folder). It may raise: the caller turns a failure into one
 warning and records it on the stored session, which stays safe in the local store.
 ``shutdown()`` releases the backend (e.g. finishes a W&B run); it must not raise.
 """
@@ -24,7 +26,7 @@ logger = logging.getLogger("chaintracer")
 class Exporter(Protocol):
     name: str
 
-    def export(self, document: dict[str, Any]) -> dict[str, Any]: ...
+    def export(self, document: dict[str, Any], final: bool = True) -> dict[str, Any]: ...
 
     def shutdown(self) -> None: ...
 
@@ -40,28 +42,42 @@ def build_exporters(settings: Settings) -> list[Exporter]:
     return exporters
 
 
-def run_exporters(exporters: list[Exporter], store: Store, session_id: str) -> dict[str, Any]:
+def exporter_document(store: Store, session_id: str) -> dict[str, Any]:
+    """The export document plus the artifacts its spans reference."""
+    document = export_session(store, session_id)
+    rows = store.query("SELECT ref, content FROM artifacts WHERE session_id = ?", [session_id])
+    document["artifacts"] = dict(rows)
+    return document
+
+
+def run_exporters(exporters: list[Exporter], store: Store, session_id: str, final: bool = True) -> dict[str, Any]:
     """Exports a stored session with each exporter; failures are warned about and recorded."""
     outcomes: dict[str, Any] = {}
     if not exporters:
         return outcomes
-    document = export_session(store, session_id)
+    document = exporter_document(store, session_id)
     for exporter in exporters:
-        outcomes[exporter.name] = push(exporter, store, session_id, document)
+        outcomes[exporter.name] = push(exporter, store, session_id, document, final)
     return outcomes
 
 
-def push(exporter: Exporter, store: Store, session_id: str, document: dict[str, Any]) -> dict[str, Any]:
+def push(
+    exporter: Exporter, store: Store, session_id: str, document: dict[str, Any], final: bool = True
+) -> dict[str, Any]:
     """One export attempt; the outcome (pushed or failed) is stored with the session."""
     at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     try:
-        state = {"status": "pushed", "at": at, **exporter.export(document)}
+        state = {"status": "pushed", "at": at, **exporter.export(document, final)}
     except Exception as exc:
         state = {"status": "failed", "at": at, "error": f"{type(exc).__name__}: {exc}"}
         logger.warning(
             "chaintracer: could not export session %s to %s (%s); it is kept in the local store, "
             "send it later with: chaintracer push %s --to %s",
-            session_id, exporter.name, state["error"], session_id, exporter.name,
+            session_id,
+            exporter.name,
+            state["error"],
+            session_id,
+            exporter.name,
         )
     try:
         store.set_export(session_id, exporter.name, state)

@@ -1,0 +1,61 @@
+"""``chaintracer push``: send stored sessions to a tracking backend later (after a flight...)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from chaintracer.store import Store
+
+
+def add_commands(commands: Any) -> None:
+    from chaintracer.cli import add_store_argument
+
+    push = commands.add_parser("push", help="send stored sessions to a backend (e.g. W&B)")
+    push.add_argument("sessions", nargs="*", metavar="SESSION", help="session ids or names")
+    push.add_argument("--to", required=True, choices=("wandb",), help="the backend")
+    push.add_argument("--all", action="store_true", help="every session in the store (with --project: of it)")
+    push.add_argument("--project", help="with --all: only this project's sessions")
+    push.add_argument("--force", action="store_true", help="push sessions that were pushed before again")
+    add_store_argument(push)
+    push.set_defaults(handler=_push)
+
+
+def _push(args: argparse.Namespace, store: Store) -> int:
+    from chaintracer.cli import CommandError
+    from chaintracer.exporters import exporter_document, push
+
+    if bool(args.sessions) == bool(args.all):
+        raise CommandError("name the sessions to push, or pass --all (not both)")
+    if args.all:
+        targets = [s for s in reversed(store.sessions(project=args.project))]  # oldest first
+    else:
+        targets = [store.session(ref) for ref in args.sessions]
+    try:
+        from chaintracer.exporters.wandb import WandbExporter
+    except ImportError as exc:
+        raise CommandError(str(exc)) from None
+
+    exporter = WandbExporter()
+    failed = skipped = 0
+    for index, session in enumerate(targets, 1):
+        previous = (session.get("exports") or {}).get(args.to) or {}
+        label = f"{session['name']} ({session['id'][:8]})"
+        if previous.get("status") == "pushed" and not args.force:
+            skipped += 1
+            _progress(index, len(targets), f"{label}: pushed before, skipped (use --force to push again)")
+            continue
+        outcome = push(exporter, store, session["id"], exporter_document(store, session["id"]))
+        failed += outcome["status"] != "pushed"
+        _progress(
+            index, len(targets), f"{label}: {outcome['status']} {outcome.get('run_path') or outcome.get('error', '')}"
+        )
+    exporter.shutdown()
+    print(f"pushed {len(targets) - failed - skipped}, skipped {skipped}, failed {failed}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _progress(done: int, total: int, message: str, width: int = 24) -> None:
+    filled = round(width * done / total) if total else width
+    print(f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {message}", file=sys.stderr)
