@@ -8,6 +8,7 @@ framework's events into ``self.recorder`` calls. Used directly, it records manua
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import threading
 import warnings
@@ -101,6 +102,12 @@ class Tracer:
         converter = Converter(self.settings.max_payload_bytes, self._simplify)
         self._encoder = TraceEncoder(converter, self._analyze_model_span if self._analyzer else None)
         self._worker = Worker(self._encode_into_session, max_queue=self.settings.max_queue)
+        # stream_logs: finished traces also go to the exporters as they complete, from a
+        # worker of their own so a slow backend never delays encoding (or the user).
+        self._streaming = [e for e in self._exporters if hasattr(e, "stream")] if self.settings.stream_logs else []
+        self._streamer = (
+            Worker(self._stream_trace, self.settings.max_queue, "chaintracer-stream") if self._streaming else None
+        )
         self._flush_lock = threading.Lock()
         self._session = Session(self.settings)
         self._session_count = 0
@@ -194,6 +201,14 @@ class Tracer:
                 logger.warning(
                     "chaintracer: encoding did not finish within %ss; flushing what is done", FLUSH_TIMEOUT_S
                 )
+            if self._streamer is not None:
+                self._streamer.drain(FLUSH_TIMEOUT_S)
+                self._session.add_counters(
+                    {
+                        "stream_overflow": self._streamer.take_overflow(),
+                        "stream_failures": self._streamer.take_failures(),
+                    }
+                )
             session = self._session
             session_name = (
                 name or fields.pop("name", None) or self.settings.name or f"session-{self._session_count + 1}"
@@ -237,6 +252,8 @@ class Tracer:
         self._finished = True
         self.recorder = _FinishedRecorder(self._warn_finished)  # type: ignore[assignment]
         self._worker.shutdown(FLUSH_TIMEOUT_S)
+        if self._streamer is not None:
+            self._streamer.shutdown(FLUSH_TIMEOUT_S)
         for exporter in self._exporters:
             exporter.shutdown()
         self.store.close()
@@ -252,7 +269,18 @@ class Tracer:
             )
 
     def _encode_into_session(self, root: Span) -> None:
-        self._session.add(self._encoder.encode(root))
+        session = self._session
+        encoded = self._encoder.encode(root)
+        session.add(encoded)
+        if self._streamer is not None:
+            self._streamer.submit((session, encoded))
+
+    def _stream_trace(self, item: tuple[Session, Any]) -> None:
+        session, encoded = item
+        stub = session.record(self.settings.name or f"session-{self._session_count + 1}", {}, {}, None)
+        tree = json.loads(encoded.tree_json)
+        for exporter in self._streaming:
+            exporter.stream(stub, tree)
 
 
 def _end_tree(root: Span) -> None:

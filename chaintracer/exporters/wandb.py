@@ -17,6 +17,7 @@ import netrc
 import os
 import re
 import sys
+import threading
 from typing import Any
 from urllib.parse import urlparse
 
@@ -112,24 +113,42 @@ class WandbExporter:
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings
+        self._lock = threading.Lock()  # stream() runs on the streaming worker, export() at flush
         self._run: Any = None
         self._session_id: str | None = None
-        self._logged_traces = 0
+        self._logged: set[str] = set()  # trace ids already in the run (streamed or exported)
+
+    def stream(self, session: dict[str, Any], root: dict[str, Any]) -> None:
+        """Logs one finished trace into the session's run as soon as it completes (stream_logs)."""
+        with self._lock:
+            run = self._run_for(session)
+            run.log({"trace": trace_tree.WBTraceTree(wb_span(root))})
+            self._logged.add(root["trace_id"])
 
     def export(self, document: dict[str, Any], final: bool = True) -> dict[str, Any]:
         """Logs the session's traces (those not logged yet), tables, summary and model."""
+        with self._lock:
+            return self._export(document, final)
+
+    def _run_for(self, session: dict[str, Any]) -> Any:
+        if self._session_id != session["id"]:
+            self._close()
+            self._run = self._init(session)
+            self._session_id = session["id"]
+            self._logged = set()
+        return self._run
+
+    def _export(self, document: dict[str, Any], final: bool) -> dict[str, Any]:
         session = document["session"]
         try:
-            if self._session_id != session["id"]:
-                self._close()
-                self._run = self._init(session)
-                self._session_id, self._logged_traces = session["id"], 0
-            run = self._run
-            traces = document["traces"]
+            run = self._run_for(session)
+            if run.name != session["name"]:  # streamed before the flush named the session
+                run.name = session["name"]
             model = session.get("model") or {}
-            for root in traces[self._logged_traces :]:
-                run.log({"trace": trace_tree.WBTraceTree(wb_span(root), model_dict=model)})
-            self._logged_traces = len(traces)
+            for root in document["traces"]:
+                if root["trace_id"] not in self._logged:
+                    run.log({"trace": trace_tree.WBTraceTree(wb_span(root), model_dict=model)})
+                    self._logged.add(root["trace_id"])
             self._log_tables(run, document)
             run.summary.update(wandb_rows.summary_metrics(session.get("summary") or {}))
             if session.get("model"):
@@ -152,7 +171,8 @@ class WandbExporter:
 
     def shutdown(self) -> None:
         try:
-            self._close()
+            with self._lock:
+                self._close()
         except Exception:  # shutdown must not raise (exporter contract)
             logger.warning("chaintracer: finishing the W&B run failed", exc_info=True)
 

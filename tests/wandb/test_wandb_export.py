@@ -303,3 +303,18 @@ def test_no_credentials_means_offline_never_a_login_prompt(wandb_env, monkeypatc
     assert run_mode() == "offline"
     monkeypatch.setenv("WANDB_API_KEY", "k" * 40)
     assert run_mode() == "online"
+
+
+def test_stream_logs_sends_each_trace_before_the_flush(wandb_env, store_path, run_dirs):
+    """With stream_logs=True traces reach the W&B run as they finish; the flush adds the rest once."""
+    tracer = make_tracer(store_path, stream_logs=True)
+    agent = run_agent(tracer)
+    assert tracer._worker.drain(30) and tracer._streamer.drain(30)
+    (run_dir,) = run_dirs()  # the run exists before any flush
+    info = tracer.flush_tracker(agent, name="streamed")
+    run = read_run(run_dir)
+    assert run["run"]["name"] == "streamed"
+    roots = [json.loads(h["trace/root_span_dumps"]) for h in run["history"] if h.get("trace/_type") == "wb_trace_tree"]
+    assert len(roots) == 3  # each trace once, not again at flush
+    assert info.summary["stream_overflow"] == 0
+    assert any(h.get("traces/_type") == "table-file" for h in run["history"])
