@@ -154,3 +154,50 @@ def lookup(topic: str) -> str:
         return FACTS[topic.lower()]
     except KeyError:
         raise ValueError(f"no fact about {topic!r}; known topics: {', '.join(FACTS)}") from None
+
+
+class ScriptedWriter(BaseChatModel):
+    """A copywriter model whose answers depend on the prompt and the temperature, deterministically.
+
+    Higher temperatures add flourishes (more words, more tokens); a prompt asking to be concise
+    keeps the first sentence only. Good enough to show how settings change cost and output.
+    """
+
+    model_name: str = "scripted-writer"
+    temperature: float = 0.7
+    max_tokens: int = 256
+
+    @property
+    def _llm_type(self) -> str:
+        return "scripted-writer"
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {"model_name": self.model_name, "temperature": self.temperature, "max_tokens": self.max_tokens}
+
+    def _generate(
+        self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kwargs: Any
+    ) -> ChatResult:
+        prompt = " ".join(str(m.content) for m in messages)
+        product = re.search(r"product: (.+?)(?:\.|$)", prompt, re.IGNORECASE)
+        name = product.group(1).strip() if product else "this product"
+        sentences = [
+            f"{name.capitalize()} keeps your work moving.",
+            "It is light, quick to set up and easy to share with your team.",
+            "Customers say it pays for itself within a month.",
+            "Every detail was designed with care, from the first click to the last report.",
+            "Imagine a morning where everything simply works, beautifully, effortlessly, again and again.",
+        ]
+        count = 2 + round(self.temperature * 3)
+        text = " ".join(sentences[:count])
+        if "concise" in prompt.lower():
+            text = sentences[0] + " " + sentences[2 if self.temperature > 0.5 else 1]
+        words = text.split()[: self.max_tokens]
+        text = " ".join(words)
+        usage = {
+            "input_tokens": _words(prompt),
+            "output_tokens": len(words),
+            "total_tokens": _words(prompt) + len(words),
+        }
+        message = AIMessage(content=text, usage_metadata=usage, response_metadata={"model_name": self.model_name})
+        return ChatResult(generations=[ChatGeneration(message=message)])
