@@ -55,6 +55,9 @@ class Session:
             self._latencies.append(trace.latency_ms)
             self._trace_errors += trace.status == "error"
 
+    def pending_count(self) -> int:
+        return len(self._pending)
+
     def pending(self) -> list[EncodedTrace]:
         """The traces not yet stored, oldest first (by start time)."""
         with self._lock:

@@ -24,6 +24,7 @@ from chaintracer.settings import resolve, session_overrides
 from chaintracer.spans import Span
 from chaintracer.store import Store
 from chaintracer.worker import Worker
+from chaintracer.writer import SessionWriter
 
 logger = logging.getLogger("chaintracer")
 
@@ -109,11 +110,10 @@ class Tracer:
             Worker(self._stream_trace, self.settings.max_queue, "chaintracer-stream") if self._streaming else None
         )
         self._flush_lock = threading.Lock()
-        self._session = Session(self.settings)
-        self._session_count = 0
         self._finished = False
         self._warned_finished = False
         self.store = Store(self.settings.store)
+        self._writer = SessionWriter(self.settings, self.store)
         self.recorder: Recorder = Recorder(self._worker.submit)
 
     # -- adapter hooks ----------------------------------------------------------------
@@ -154,7 +154,7 @@ class Tracer:
     @property
     def session_id(self) -> str:
         """The id of the session being recorded (the one the next flush writes)."""
-        return self._session.id
+        return self._writer.session.id
 
     @property
     def finished(self) -> bool:
@@ -201,39 +201,25 @@ class Tracer:
                 logger.warning(
                     "chaintracer: encoding did not finish within %ss; flushing what is done", FLUSH_TIMEOUT_S
                 )
+            counters = {
+                "tracer_errors": self._errors.take(),
+                "queue_overflow": self._worker.take_overflow(),
+                "encoding_failures": self._worker.take_failures(),
+            }
             if self._streamer is not None:
                 self._streamer.drain(FLUSH_TIMEOUT_S)
-                self._session.add_counters(
-                    {
-                        "stream_overflow": self._streamer.take_overflow(),
-                        "stream_failures": self._streamer.take_failures(),
-                    }
-                )
-            session = self._session
-            session_name = (
-                name or fields.pop("name", None) or self.settings.name or f"session-{self._session_count + 1}"
-            )
-            session.add_counters(
-                {
-                    "tracer_errors": self._errors.take(),
-                    "queue_overflow": self._worker.take_overflow(),
-                    "encoding_failures": self._worker.take_failures(),
-                }
-            )
-            record = session.record(session_name, fields, config, self._capture_model(asset))
-            pending = session.pending()
-            # On StoreError the session keeps its pending traces and counters for the next flush.
-            self.store.write_session(record, pending, first_seq=session.stored_traces)
-            session.mark_stored(pending)
-            self._session_count += 1
+                counters["stream_overflow"] = self._streamer.take_overflow()
+                counters["stream_failures"] = self._streamer.take_failures()
+            session_name = name or fields.pop("name", None) or self._writer.provisional_name()
+            model = self._capture_model(asset)
+            # On StoreError the session keeps its traces and counters for the next flush.
+            record = self._writer.flush(session_name, fields, config, model, counters, new_session=reset and not finish)
             exports = run_exporters(self._exporters, self.store, record["id"], final=finish or reset)
             info = SessionInfo(
                 record["id"], session_name, record["project"], str(self.store.path), record["summary"], exports
             )
             if finish:
                 self._finish()
-            elif reset:
-                self._session = Session(self.settings)
             return info
 
     def _capture_model(self, asset: Any) -> dict[str, Any] | None:
@@ -269,15 +255,14 @@ class Tracer:
             )
 
     def _encode_into_session(self, root: Span) -> None:
-        session = self._session
         encoded = self._encoder.encode(root)
-        session.add(encoded)
+        session = self._writer.add(encoded)
         if self._streamer is not None:
             self._streamer.submit((session, encoded))
 
     def _stream_trace(self, item: tuple[Session, Any]) -> None:
         session, encoded = item
-        stub = session.record(self.settings.name or f"session-{self._session_count + 1}", {}, {}, None)
+        stub = session.record(self._writer.provisional_name(), {}, {}, None)
         tree = json.loads(encoded.tree_json)
         for exporter in self._streaming:
             exporter.stream(stub, tree)

@@ -17,7 +17,8 @@ CREATE TABLE IF NOT EXISTS sessions (
     config      TEXT NOT NULL,      -- JSON object
     summary     TEXT NOT NULL,      -- JSON object
     model       TEXT,               -- JSON object or NULL
-    exports     TEXT NOT NULL DEFAULT '{}'  -- JSON: exporter -> {status, at, ...}
+    exports     TEXT NOT NULL DEFAULT '{}', -- JSON: exporter -> {status, at, ...}
+    status      TEXT NOT NULL DEFAULT 'flushed'  -- 'live' while the program still records it
 );
 CREATE INDEX IF NOT EXISTS sessions_by_end ON sessions (ended_at);
 CREATE INDEX IF NOT EXISTS sessions_by_name ON sessions (name, ended_at);
@@ -25,7 +26,7 @@ CREATE INDEX IF NOT EXISTS sessions_by_project ON sessions (project, ended_at);
 
 CREATE TABLE IF NOT EXISTS traces (
     session_id  TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
-    seq         INTEGER NOT NULL,   -- order of the trace in its session (by start time)
+    seq         INTEGER NOT NULL,   -- order in which the trace was written
     trace_id    TEXT NOT NULL,
     name        TEXT NOT NULL,
     kind        TEXT NOT NULL,
@@ -42,6 +43,7 @@ CREATE TABLE IF NOT EXISTS traces (
     PRIMARY KEY (session_id, seq)
 );
 CREATE INDEX IF NOT EXISTS traces_by_status ON traces (session_id, status);
+CREATE INDEX IF NOT EXISTS traces_by_start ON traces (session_id, start_time, seq);
 
 -- Large derived content that spans reference by name (visualisation HTML...).
 CREATE TABLE IF NOT EXISTS artifacts (

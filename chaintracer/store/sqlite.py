@@ -19,8 +19,11 @@ from chaintracer.store.schema import SCHEMA, SCHEMA_VERSION
 
 BUSY_TIMEOUT_MS = 10_000
 _SESSION_COLUMNS = (
-    "id, project, name, entity, tags, grp, job_type, notes, started_at, ended_at, config, summary, model, exports"
+    "id, project, name, entity, tags, grp, job_type, notes, started_at, ended_at, config, summary, model, exports,"
+    " status"
 )
+# Traces are listed oldest first by start time (spills write them in completion order).
+_TRACE_ORDER = "ORDER BY start_time, seq"
 
 
 class StoreError(RuntimeError):
@@ -109,11 +112,14 @@ class Store:
 
     # -- writing ----------------------------------------------------------------------
 
-    def write_session(self, session: dict[str, Any], traces: list[EncodedTrace], first_seq: int = 0) -> None:
+    def write_session(
+        self, session: dict[str, Any], traces: list[EncodedTrace], first_seq: int = 0, live: bool = False
+    ) -> None:
         """Writes (or updates) a session and its new traces in one transaction.
 
-        A session flushed again (``reset=False``) gets its row rewritten and the new traces
-        appended after the ``first_seq`` already stored.
+        A session written before (a spill while it runs, or an earlier flush with
+        ``reset=False``) gets its row rewritten and the new traces appended after the
+        ``first_seq`` already stored. ``live`` marks a session its program still records.
         """
         rows = [
             (
@@ -137,11 +143,12 @@ class Store:
         ]
         with self._transaction() as conn:
             conn.execute(
-                f"INSERT INTO sessions ({_SESSION_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                f"INSERT INTO sessions ({_SESSION_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
                 " ON CONFLICT (id) DO UPDATE SET project = excluded.project, name = excluded.name,"
                 " entity = excluded.entity, tags = excluded.tags, grp = excluded.grp, job_type = excluded.job_type,"
                 " notes = excluded.notes, ended_at = excluded.ended_at, config = excluded.config,"
-                " summary = excluded.summary, model = coalesce(excluded.model, sessions.model)",
+                " summary = excluded.summary, model = coalesce(excluded.model, sessions.model),"
+                " status = excluded.status",
                 (
                     session["id"],
                     session["project"],
@@ -157,6 +164,7 @@ class Store:
                     _dumps(session.get("summary") or {}),
                     None if session.get("model") is None else _dumps(session["model"]),
                     _dumps(session.get("exports") or {}),
+                    "live" if live else "flushed",
                 ),
             )
             conn.executemany("INSERT INTO traces VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
@@ -215,7 +223,7 @@ class Store:
         """The trace table of a session (no trees), oldest first, a page at a time."""
         rows = self._query(
             "SELECT seq, trace_id, name, kind, status, start_time, end_time, latency_ms, spans, errors, tokens,"
-            " input, output FROM traces WHERE session_id = ? ORDER BY seq LIMIT ? OFFSET ?",
+            f" input, output FROM traces WHERE session_id = ? {_TRACE_ORDER} LIMIT ? OFFSET ?",
             [session_id, -1 if limit is None else limit, offset],
         )
         keys = (
@@ -237,7 +245,7 @@ class Store:
 
     def trees(self, session_id: str) -> list[dict[str, Any]]:
         """Every root span of a session, oldest first, as export-contract dicts."""
-        rows = self._query("SELECT tree FROM traces WHERE session_id = ? ORDER BY seq", [session_id])
+        rows = self._query(f"SELECT tree FROM traces WHERE session_id = ? {_TRACE_ORDER}", [session_id])
         return [json.loads(row[0]) for row in rows]
 
     def tree(self, session_id: str, seq: int) -> dict[str, Any]:
@@ -274,7 +282,23 @@ def _dumps(value: Any) -> str:
 
 
 def _session(row: tuple[Any, ...]) -> dict[str, Any]:
-    (sid, project, name, entity, tags, grp, job_type, notes, started, ended, config, summary, model, exports) = row
+    (
+        sid,
+        project,
+        name,
+        entity,
+        tags,
+        grp,
+        job_type,
+        notes,
+        started,
+        ended,
+        config,
+        summary,
+        model,
+        exports,
+        status,
+    ) = row
     return {
         "id": sid,
         "project": project,
@@ -290,6 +314,7 @@ def _session(row: tuple[Any, ...]) -> dict[str, Any]:
         "summary": json.loads(summary),
         "model": None if model is None else json.loads(model),
         "exports": json.loads(exports),
+        "status": status,
     }
 
 
