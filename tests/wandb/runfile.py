@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import struct
+import time
 from pathlib import Path
 from typing import Any
 
@@ -48,8 +49,13 @@ def records(path: str | Path) -> list[Any]:
             continue
         elif kind == LAST:
             pending += payload
+        if len(payload) < length:
+            break  # the writer is still appending this chunk
         record = wandb_internal_pb2.Record()
-        record.ParseFromString(pending)
+        try:
+            record.ParseFromString(pending)
+        except Exception:  # a record still being written
+            break
         out.append(record)
         pending = b""
     return out
@@ -63,6 +69,20 @@ def _items(items: Any) -> dict[str, Any]:
     return values
 
 
+def finished_records(run_file: Path, timeout_s: float = 20.0) -> list[Any]:
+    """The records of a run file once its ``exit`` record is there.
+
+    wandb-core writes the file asynchronously: right after ``run.finish()`` returns, the file
+    may still be short of its last records.
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        found = records(run_file)
+        if any(record.WhichOneof("record_type") == "exit" for record in found) or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)
+
+
 def read_run(run_dir: str | Path) -> dict[str, Any]:
     """History rows, final summary, config and logged artifacts of an offline run folder."""
     (run_file,) = Path(run_dir).glob("run-*.wandb")
@@ -71,7 +91,7 @@ def read_run(run_dir: str | Path) -> dict[str, Any]:
     config: dict[str, Any] = {}
     artifacts: list[dict[str, Any]] = []
     run: dict[str, Any] = {}
-    for record in records(run_file):
+    for record in finished_records(run_file):
         kind = record.WhichOneof("record_type")
         if kind == "history":
             history.append(_items(record.history.item))

@@ -277,8 +277,8 @@ def test_push_all_sends_every_session_with_progress(wandb_env, store_path, run_d
     )
     assert done.returncode == 0, done.stderr
     progress = [line for line in done.stderr.splitlines() if line.startswith("[")]
-    assert [line.split()[1] for line in progress] == ["1/3", "2/3", "3/3"]
-    assert [read_run(d)["run"]["name"] for d in run_dirs()] == ["one", "two", "three"]
+    assert [line.split()[1:3] for line in progress] == [["1/3", "one"], ["2/3", "two"], ["3/3", "three"]]
+    assert sorted(read_run(d)["run"]["name"] for d in run_dirs()) == ["one", "three", "two"]
 
 
 def test_missing_wandb_is_a_clear_error_at_construction(store_path, monkeypatch):
