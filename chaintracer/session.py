@@ -32,6 +32,17 @@ class SessionInfo:
     def __str__(self) -> str:
         return self.id
 
+    def _repr_html_(self) -> str:
+        """The session's summary and trace table, inline in Jupyter."""
+        from chaintracer.store import Store
+        from chaintracer.viewer.report import session_html
+
+        store = Store(self.store, create=False)
+        try:
+            return session_html(store, self.id)
+        finally:
+            store.close()
+
 
 class Session:
     """Collects encoded traces until flush. ``add`` may be called from any thread."""

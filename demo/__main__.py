@@ -24,9 +24,12 @@ def main() -> None:
     cli.main(["sessions", "--store", args.store])
     print()
     cli.main(["show", "agent", "--store", args.store])
+    report = "reports/demo-report.html"
+    cli.main(["report", *names, "-o", report, "--store", args.store])
     print(
-        "\nNext: chaintracer show synopsis_chain | chaintracer export agent --format json"
-        f"   (add --store {args.store} when running elsewhere)"
+        f"\nOpen {report} in a browser (one self-contained file), or browse the store live:\n"
+        f"  .venv/bin/chaintracer ui --store {args.store}      # http://127.0.0.1:8765\n"
+        "More: chaintracer show synopsis_chain | chaintracer export agent --format json"
     )
 
 

@@ -1,6 +1,6 @@
 """The store's schema, versioned with ``PRAGMA user_version``."""
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
@@ -44,6 +44,8 @@ CREATE TABLE IF NOT EXISTS traces (
 );
 CREATE INDEX IF NOT EXISTS traces_by_status ON traces (session_id, status);
 CREATE INDEX IF NOT EXISTS traces_by_start ON traces (session_id, start_time, seq);
+CREATE INDEX IF NOT EXISTS traces_by_latency ON traces (session_id, latency_ms);
+CREATE INDEX IF NOT EXISTS traces_by_input ON traces (session_id, input);
 
 -- Large derived content that spans reference by name (visualisation HTML...).
 CREATE TABLE IF NOT EXISTS artifacts (
@@ -54,3 +56,8 @@ CREATE TABLE IF NOT EXISTS artifacts (
     PRIMARY KEY (session_id, ref)
 );
 """
+
+# From each older version to the next; the DDL above (IF NOT EXISTS) runs after them.
+MIGRATIONS = {
+    1: "ALTER TABLE sessions ADD COLUMN status TEXT NOT NULL DEFAULT 'flushed';",
+}

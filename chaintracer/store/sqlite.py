@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from chaintracer.encoding import EncodedTrace, iso
-from chaintracer.store.schema import SCHEMA, SCHEMA_VERSION
+from chaintracer.store.schema import MIGRATIONS, SCHEMA, SCHEMA_VERSION
 
 BUSY_TIMEOUT_MS = 10_000
 _SESSION_COLUMNS = (
@@ -77,13 +77,25 @@ class Store:
             )
         if version == SCHEMA_VERSION:
             return
-        if not self._create:
-            # Readers (the CLI, the viewer) never turn someone else's SQLite file into a store.
+        # Readers (the CLI, the viewer) never turn someone else's SQLite file into a store;
+        # they do upgrade an older chaintracer store.
+        if not self._create and version == 0:
             raise StoreError(f"{self.path} is not a chaintracer store (no chaintracer schema in it)")
         conn.execute("PRAGMA journal_mode = WAL")
-        # Idempotent DDL under one write lock, so that two processes creating the file agree.
+        conn.execute("BEGIN IMMEDIATE")
         try:
-            conn.executescript(f"BEGIN IMMEDIATE;\n{SCHEMA}\nPRAGMA user_version = {SCHEMA_VERSION};\nCOMMIT;")
+            # Read again under the write lock: another process may have migrated meanwhile.
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version < SCHEMA_VERSION:
+                if version:
+                    for step in range(version, SCHEMA_VERSION):
+                        if step in MIGRATIONS:
+                            conn.execute(MIGRATIONS[step])
+                for statement in SCHEMA.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")

@@ -1,0 +1,400 @@
+/* chaintracer viewer: DOM helpers, formatting, widgets and value rendering shared by the views.
+ *
+ * Safety rule for every file: text from a trace goes into the page with textContent or as an
+ * attribute value, never parsed as HTML; visualisation HTML only goes into sandboxed iframes.
+ */
+window.CT = (function () {
+  "use strict";
+
+  const KINDS = [
+    "agent",
+    "chain",
+    "llm",
+    "chat_model",
+    "tool",
+    "retriever",
+    "embedding",
+    "reranker",
+    "parser",
+    "prompt",
+  ];
+  const PAGE = 50;
+  const SVG_NS = "http://www.w3.org/2000/svg";
+
+  function append(el, children) {
+    for (const child of children.flat(Infinity)) {
+      if (child === null || child === undefined || child === false) continue;
+      el.appendChild(typeof child === "object" ? child : document.createTextNode(String(child)));
+    }
+    return el;
+  }
+
+  function h(tag, props, ...children) {
+    const el = document.createElement(tag);
+    setProps(el, props);
+    return append(el, children);
+  }
+
+  function s(tag, props, ...children) {
+    const el = document.createElementNS(SVG_NS, tag);
+    setProps(el, props);
+    return append(el, children);
+  }
+
+  function setProps(el, props) {
+    for (const [key, value] of Object.entries(props || {})) {
+      if (value === null || value === undefined || value === false) continue;
+      if (key === "class") el.setAttribute("class", value);
+      else if (key === "text") el.textContent = String(value);
+      else if (key === "style")
+        Object.assign(el.style, value); // CSSOM: allowed by the CSP
+      else if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
+      else el.setAttribute(key, value === true ? "" : String(value));
+    }
+  }
+
+  function replace(el, ...children) {
+    el.replaceChildren();
+    return append(el, children);
+  }
+
+  function kindClass(kind) {
+    return "k-" + (KINDS.includes(kind) ? kind : "other");
+  }
+
+  function kindBadge(kind) {
+    return h("span", { class: "kind " + kindClass(kind), text: String(kind || "?").replace("_", " ") });
+  }
+
+  function statusPill(status) {
+    const known = ["ok", "error", "incomplete"].includes(status) ? status : "other";
+    return h("span", { class: "pill pill-" + known, text: status === "error" ? "error" : String(status) });
+  }
+
+  function livePill() {
+    return h("span", {
+      class: "pill pill-live",
+      title: "its program is still recording: refresh to see more",
+      text: "live",
+    });
+  }
+
+  function link(href, text, cls) {
+    return h("a", { href: href, class: cls, text: text });
+  }
+
+  function fmtInt(value) {
+    return typeof value === "number" ? Math.round(value).toLocaleString("en-US") : "–";
+  }
+
+  function fmtMs(ms) {
+    if (typeof ms !== "number" || !isFinite(ms)) return "–";
+    if (ms >= 60000) return (ms / 60000).toFixed(1) + " min";
+    if (ms >= 1000) return (ms / 1000).toFixed(2) + " s";
+    if (ms >= 100) return ms.toFixed(0) + " ms";
+    if (ms >= 10) return ms.toFixed(1) + " ms";
+    return ms.toFixed(2) + " ms";
+  }
+
+  function parseTs(iso) {
+    if (typeof iso !== "string") return NaN;
+    const m = /^(.*T\d\d:\d\d:\d\d)(?:\.(\d+))?(.*)$/.exec(iso);
+    if (!m) return Date.parse(iso);
+    const base = Date.parse(m[1] + (m[3] || "Z"));
+    return base + (m[2] ? Number("0." + m[2]) * 1000 : 0);
+  }
+
+  function fmtTime(iso) {
+    const t = parseTs(iso);
+    if (!isFinite(t)) return "–";
+    return new Date(t).toISOString().slice(0, 19).replace("T", " ");
+  }
+
+  function timeCell(iso) {
+    return h("span", { title: String(iso || ""), text: fmtTime(iso) });
+  }
+
+  function query(params) {
+    const q = new URLSearchParams();
+    for (const [key, value] of Object.entries(params || {})) {
+      if (value !== null && value !== undefined && value !== "") q.set(key, String(value));
+    }
+    const text = q.toString();
+    return text ? "?" + text : "";
+  }
+
+  function parseHash() {
+    const raw = location.hash.replace(/^#\/?/, "");
+    const [path, search] = raw.split("?");
+    const parts = path ? path.split("/").map(decodeURIComponent) : [];
+    return { parts: parts, params: Object.fromEntries(new URLSearchParams(search || "")) };
+  }
+
+  function hashFor(parts, params) {
+    return "#/" + parts.map((p) => encodeURIComponent(p)).join("/") + query(params);
+  }
+
+  function setParams(params) {
+    const route = parseHash();
+    history.replaceState(null, "", hashFor(route.parts, params));
+  }
+
+  function breadcrumb(...items) {
+    const nav = h("nav", { class: "crumbs", "aria-label": "breadcrumb" });
+    items.forEach((item, i) => {
+      if (i) append(nav, [h("span", { class: "sep", text: "›" })]);
+      append(nav, [typeof item === "string" ? h("span", { text: item }) : item]);
+    });
+    return nav;
+  }
+
+  function pager(state, onPage) {
+    const { offset, limit, total } = state;
+    const from = total ? offset + 1 : 0;
+    const to = Math.min(offset + limit, total);
+    const lastOffset = Math.max(0, Math.floor((total - 1) / limit) * limit);
+    const btn = (label, target, disabled) =>
+      h("button", {
+        class: "btn btn-small",
+        type: "button",
+        disabled: disabled,
+        onclick: () => onPage(target),
+        text: label,
+      });
+    return h(
+      "div",
+      { class: "pager" },
+      h("span", { class: "muted", text: fmtInt(from) + "–" + fmtInt(to) + " of " + fmtInt(total) }),
+      btn("« First", 0, offset === 0),
+      btn("‹ Prev", Math.max(0, offset - limit), offset === 0),
+      btn("Next ›", offset + limit, offset + limit >= total),
+      btn("Last »", lastOffset, offset >= lastOffset),
+    );
+  }
+
+  function select(name, options, value, onchange) {
+    const el = h("select", { name: name, "aria-label": name, onchange: () => onchange(el.value) });
+    for (const [optValue, label] of options) {
+      const opt = h("option", { value: optValue, text: label });
+      if (optValue === (value || "")) opt.selected = true;
+      el.appendChild(opt);
+    }
+    return el;
+  }
+
+  function searchBox(name, value, placeholder, onchange) {
+    let timer = null;
+    const el = h("input", {
+      type: "search",
+      name: name,
+      placeholder: placeholder,
+      "aria-label": placeholder,
+      oninput: () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => onchange(el.value.trim()), 250);
+      },
+    });
+    el.value = value || "";
+    return el;
+  }
+
+  function emptyRow(columns, text) {
+    return h("tr", { class: "empty" }, h("td", { colspan: columns, text: text }));
+  }
+
+  function card(label, value, cls, sub) {
+    return h(
+      "div",
+      { class: "card" },
+      h("div", { class: "card-label", text: label }),
+      h("div", { class: "card-value " + (cls || ""), text: value }),
+      sub ? h("div", { class: "card-sub", text: sub }) : null,
+    );
+  }
+
+  function flatten(value, prefix, out, depth) {
+    out = out || {};
+    depth = depth || 0;
+    if (value && typeof value === "object" && !Array.isArray(value) && Object.keys(value).length && depth < 6) {
+      for (const [k, v] of Object.entries(value)) flatten(v, prefix + "." + k, out, depth + 1);
+    } else {
+      out[prefix] = value;
+    }
+    return out;
+  }
+
+  function scalar(value) {
+    if (value === null || value === undefined) return h("span", { class: "muted", text: "–" });
+    if (typeof value === "string") return h("span", { class: "pre", text: value });
+    return h("span", { class: "mono", text: JSON.stringify(value) });
+  }
+
+  function kvTable(obj) {
+    return h(
+      "table",
+      { class: "kv small" },
+      h(
+        "tbody",
+        {},
+        Object.entries(obj).map(([k, v]) =>
+          h(
+            "tr",
+            {},
+            h("th", { text: k }),
+            h("td", {}, v !== null && typeof v === "object" ? jsonBlock(v) : scalar(v)),
+          ),
+        ),
+      ),
+    );
+  }
+
+  function section(title, content, id) {
+    return h("section", { class: "detail-section", "data-section": id }, h("h3", { text: title }), content);
+  }
+
+  function fact(label, value, cls) {
+    return [h("dt", { text: label }), h("dd", { class: cls, text: value })];
+  }
+
+  function renderValue(value) {
+    if (value === null || value === undefined) return h("span", { class: "muted", text: "–" });
+    if (typeof value === "string") return h("pre", { class: "text", text: value });
+    const messages = asMessages(value);
+    if (messages) {
+      return h(
+        "div",
+        {},
+        h("div", { class: "messages" }, messages.map(messageBox)),
+        h("details", { class: "raw" }, h("summary", { text: "JSON" }), jsonBlock(value)),
+      );
+    }
+    return jsonBlock(value);
+  }
+
+  function isMessage(x) {
+    return x && typeof x === "object" && !Array.isArray(x) && typeof x.role === "string" && "content" in x;
+  }
+
+  function asMessages(value) {
+    if (Array.isArray(value) && value.length && value.every(isMessage)) return value;
+    if (
+      Array.isArray(value) &&
+      value.length === 1 &&
+      Array.isArray(value[0]) &&
+      value[0].length &&
+      value[0].every(isMessage)
+    )
+      return value[0];
+    if (value && typeof value === "object" && !Array.isArray(value)) {
+      const keys = Object.keys(value);
+      if (
+        keys.length === 1 &&
+        Array.isArray(value[keys[0]]) &&
+        value[keys[0]].length &&
+        value[keys[0]].every(isMessage)
+      )
+        return value[keys[0]];
+      if (Array.isArray(value.generations)) {
+        const out = [];
+        for (const group of value.generations) {
+          for (const g of Array.isArray(group) ? group : [group]) {
+            if (g && isMessage(g.message)) out.push(g.message);
+            else if (g && typeof g.text === "string") out.push({ role: "generation", content: g.text });
+          }
+        }
+        if (out.length) return out;
+      }
+    }
+    return null;
+  }
+
+  function messageBox(m) {
+    const content = typeof m.content === "string" ? m.content : JSON.stringify(m.content, null, 2);
+    return h(
+      "div",
+      { class: "msg msg-" + String(m.role).replace(/[^a-z_]/gi, "") },
+      h("div", { class: "msg-role", text: m.role + (m.name ? " · " + m.name : "") }),
+      content ? h("pre", { class: "text", text: content }) : null,
+      Array.isArray(m.tool_calls) && m.tool_calls.length
+        ? m.tool_calls.map((c) =>
+            h(
+              "div",
+              { class: "tool-call" },
+              h("span", { class: "kind k-tool", text: "tool call" }),
+              " ",
+              h("b", { text: String(c.name) }),
+              " ",
+              h("code", { text: JSON.stringify(c.args) }),
+            ),
+          )
+        : null,
+    );
+  }
+
+  const TOKEN = /("(?:\\.|[^"\\])*")(\s*:)?|\b(true|false|null)\b|(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)/g;
+
+  function jsonBlock(value) {
+    const text = JSON.stringify(value, null, 2);
+    const pre = h("pre", { class: "json" });
+    if (text === undefined) return pre;
+    if (text.length > 200000) {
+      pre.textContent = text;
+      return pre;
+    }
+    let last = 0;
+    for (const m of text.matchAll(TOKEN)) {
+      if (m.index > last) pre.appendChild(document.createTextNode(text.slice(last, m.index)));
+      const cls = m[1] ? (m[2] ? "j-key" : "j-str") : m[3] ? "j-lit" : "j-num";
+      pre.appendChild(h("span", { class: cls, text: m[1] || m[3] || m[4] }));
+      if (m[2]) pre.appendChild(document.createTextNode(m[2]));
+      last = m.index + m[0].length;
+    }
+    if (last < text.length) pre.appendChild(document.createTextNode(text.slice(last)));
+    return pre;
+  }
+
+  function clip(text, n) {
+    return text.length > n ? text.slice(0, n - 1) + "…" : text;
+  }
+
+  return {
+    append,
+    h,
+    s,
+    setProps,
+    replace,
+    kindClass,
+    kindBadge,
+    statusPill,
+    livePill,
+    link,
+    fmtInt,
+    fmtMs,
+    parseTs,
+    fmtTime,
+    timeCell,
+    query,
+    parseHash,
+    hashFor,
+    setParams,
+    breadcrumb,
+    pager,
+    select,
+    searchBox,
+    emptyRow,
+    card,
+    flatten,
+    scalar,
+    kvTable,
+    section,
+    fact,
+    renderValue,
+    isMessage,
+    asMessages,
+    messageBox,
+    jsonBlock,
+    clip,
+    KINDS,
+    PAGE,
+  };
+})();
