@@ -1,0 +1,195 @@
+"""The LlamaIndex tracer: a legacy ``CallbackManager`` handler and an instrumentation client.
+
+Two ways in, one session model:
+
+* legacy callbacks (``Settings.callback_manager = CallbackManager([tracer])`` or
+  ``set_global_handler(tracer)``): spans keyed by the event ids LlamaIndex gives, parents from
+  the ``parent_id`` it passes;
+* instrumentation (``tracer.instrument()``): span and event handlers on the root dispatcher,
+  which also see workflow agents (FunctionAgent, ReActAgent, AgentWorkflow) and every
+  ``@dispatcher.span`` method.
+
+With both on, each logical operation is recorded once: the legacy handler then records only
+the events no dispatcher span stands for (``TEMPLATING``, ``TREE``), nested under the dispatcher
+span they fire in; every other legacy event is skipped because the dispatcher span of the same
+call carries its arguments, result, error and token usage.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from llama_index.core.callbacks.base_handler import BaseCallbackHandler
+from llama_index.core.callbacks.schema import BASE_TRACE_EVENT, CBEventType, EventPayload
+from llama_index.core.instrumentation import get_dispatcher
+from llama_index.core.instrumentation.span import active_span_id
+
+import chaintracer
+from chaintracer.guard import guarded
+from chaintracer.session import SessionInfo
+from llamaindex_tracer import callbacks, convert
+from llamaindex_tracer.architecture import describe
+from llamaindex_tracer.instrumentation import Bridge, EventHandler, SpanHandler
+from llamaindex_tracer.lifecycle import ABANDONED, STREAMING_RESPONSES, Lifecycle
+
+
+class Tracer(chaintracer.Tracer, BaseCallbackHandler):
+    """Records LlamaIndex queries, retrievals, model calls, agents and tools as nested traces.
+
+    Settings are those of ``chaintracer.Tracer`` (project, name, tags, group, job_type, notes,
+    complexity_metrics, visualize, store, max_payload_bytes, ...). Call
+    ``flush_tracker(asset, name=...)`` after each scenario.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        chaintracer.Tracer.__init__(self, *args, **kwargs)
+        BaseCallbackHandler.__init__(self, event_starts_to_ignore=[], event_ends_to_ignore=[])
+        self._lifecycle = Lifecycle(self)
+        self._bridge = Bridge(self, self._lifecycle)
+        self._handlers: tuple[SpanHandler, EventHandler] | None = None
+
+    def __copy__(self) -> Tracer:
+        # LlamaIndex copies components (``model_copy(deep=True)``) with their callback manager;
+        # a copied tracer would split one session in two: copies share this one.
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Tracer:
+        return self
+
+    # -- adapter hooks ------------------------------------------------------------------
+
+    def _simplify(self, value: Any) -> Any:
+        return convert.simplify(value)
+
+    def _describe_asset(self, asset: Any) -> dict[str, Any] | None:
+        return describe(asset)
+
+    # -- instrumentation ----------------------------------------------------------------
+
+    @property
+    def instrumented(self) -> bool:
+        """True between ``instrument()`` and ``uninstrument()``."""
+        return self._handlers is not None
+
+    def instrument(self) -> Tracer:
+        """Registers the tracer's span and event handlers on LlamaIndex's root dispatcher."""
+        if self._handlers is None and not self.finished:
+            handlers = (SpanHandler(self._bridge), EventHandler(self._bridge))
+            root = get_dispatcher()
+            root.add_span_handler(handlers[0])
+            root.add_event_handler(handlers[1])
+            self._handlers = handlers
+        return self
+
+    def uninstrument(self) -> None:
+        """Removes the handlers ``instrument()`` registered (the legacy handler stays wherever it is)."""
+        handlers, self._handlers = self._handlers, None
+        if handlers is None:
+            return
+        root = get_dispatcher()
+        # By identity: pydantic handlers compare equal field by field, so list.remove could
+        # remove another tracer's handler. Rebinding keeps iterations in flight safe.
+        root.span_handlers = [h for h in root.span_handlers if h is not handlers[0]]
+        root.event_handlers = [h for h in root.event_handlers if h is not handlers[1]]
+
+    def flush_tracker(
+        self,
+        asset: Any = None,
+        reset: bool = True,
+        finish: bool = False,
+        name: str | None = None,
+        **run_overrides: Any,
+    ) -> SessionInfo | None:
+        """As ``chaintracer.Tracer.flush_tracker``; ``finish=True`` also calls ``uninstrument()``."""
+        info = super().flush_tracker(asset, reset=reset, finish=finish, name=name, **run_overrides)
+        # The session's open spans were closed as incomplete: forget what waited for them.
+        self._lifecycle.clear()
+        self._bridge.clear()
+        if finish:
+            self.uninstrument()
+        return info
+
+    # -- legacy callbacks ---------------------------------------------------------------
+
+    @guarded
+    def on_event_start(
+        self,
+        event_type: CBEventType,
+        payload: dict[str, Any] | None = None,
+        event_id: str = "",
+        parent_id: str = "",
+        **kwargs: Any,
+    ) -> str:
+        instrumented = self._handlers is not None
+        if instrumented and event_type not in callbacks.LEGACY_ONLY:
+            return event_id
+        recorder = self.recorder
+        if event_type == CBEventType.EXCEPTION:
+            # Marks the enclosing span; it fails when it ends. With no enclosing span the
+            # event that raised has already reported the error.
+            span = recorder.get(parent_id) if parent_id else None
+            if span is not None and payload:
+                span.error = payload.get(EventPayload.EXCEPTION)
+            return event_id
+        parent: str | None = parent_id if parent_id and parent_id != BASE_TRACE_EVENT else None
+        if parent is None or recorder.get(parent) is None:
+            active = active_span_id.get() if instrumented else None
+            if active is not None:  # the dispatcher span this event fires in (or the one it folds into)
+                active = self._bridge.aliases.get(active, active)
+            parent = callbacks.STREAM_PARENT.get() or active or parent
+        kind, name, inputs, attributes = callbacks.start_fields(event_type, payload)
+        recorder.start(event_id, parent, kind, name, inputs, attributes)
+        return event_id
+
+    @guarded
+    def on_event_end(
+        self,
+        event_type: CBEventType,
+        payload: dict[str, Any] | None = None,
+        event_id: str = "",
+        **kwargs: Any,
+    ) -> None:
+        if self._handlers is not None and event_type not in callbacks.LEGACY_ONLY:
+            return
+        span = self.recorder.get(event_id)
+        if span is None:
+            return
+        error = callbacks.error_of(span, payload)
+        if error is not None:
+            if not isinstance(error, ABANDONED):  # an abandoned stream is closed at flush
+                self._lifecycle.fail(event_id, error)
+            return
+        outputs = callbacks.end_outputs(event_type, payload, span)
+        response = payload.get(EventPayload.RESPONSE) if payload else None
+        if isinstance(response, STREAMING_RESPONSES):
+            self._lifecycle.wrap_response(response, event_id, callbacks.STREAM_PARENT, event_id)
+        self._lifecycle.close(event_id, outputs)
+
+    @guarded
+    def start_trace(self, trace_id: str | None = None) -> None:
+        """Traces are LlamaIndex's names ("query", "chat"), shared by concurrent runs: not used."""
+
+    @guarded
+    def end_trace(self, trace_id: str | None = None, trace_map: dict[str, list[str]] | None = None) -> None:
+        """Spans end with their own events; the trace map is not needed."""
+
+
+def set_global_handler(tracer: Tracer | None) -> None:
+    """Makes ``tracer`` LlamaIndex's global callback handler (``None`` removes it).
+
+    Every ``CallbackManager`` created afterwards includes it, and so does the current
+    ``Settings.callback_manager``. LlamaIndex then refuses ``CallbackManager([tracer])`` (two
+    handlers of one type): use one or the other.
+    """
+    import llama_index.core
+    from llama_index.core.settings import Settings
+
+    previous = llama_index.core.global_handler
+    llama_index.core.global_handler = tracer
+    manager = Settings._callback_manager  # the private slot: the getter would create a manager
+    if manager is None:
+        return
+    if previous is not None and previous is not tracer and previous in manager.handlers:
+        manager.remove_handler(previous)
+    if tracer is not None and not any(handler is tracer for handler in manager.handlers):
+        manager.add_handler(tracer)
