@@ -139,7 +139,9 @@ class Tracer:
         prompt, output = self._model_texts(span)
         if not output or self._analyzer is None:
             return
-        metrics, visuals = self._analyzer(prompt if self.settings.analyze_prompts else None, output)
+        # The analyzer itself decides whether prompts get metrics (analyze_prompts); the
+        # prompt→output view always needs the prompt.
+        metrics, visuals = self._analyzer(prompt, output)
         encoded["metrics"].update(metrics)
         references = {}
         for view, html in visuals.items():

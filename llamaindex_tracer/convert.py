@@ -269,3 +269,27 @@ def _event(event: Event) -> dict[str, Any]:
     if isinstance(event, StopEvent):
         data["result"] = getattr(event, "result", None)
     return data
+
+
+def prompt_text(inputs: Any) -> str | None:
+    """The text sent to a model: a completion prompt, or the chat messages' text content."""
+    if not isinstance(inputs, dict):
+        return None
+    for key in ("prompt", "formatted_prompt"):  # instrumentation / legacy payload
+        if isinstance(inputs.get(key), str):
+            return inputs[key]
+    messages = inputs.get("messages")
+    if isinstance(messages, (list, tuple)):
+        parts = [getattr(message, "content", None) for message in messages]
+        return "\n".join(part for part in parts if isinstance(part, str)) or None
+    return None
+
+
+def output_text(outputs: Any) -> str | None:
+    """The text a model answered: a CompletionResponse's text or a ChatResponse's message."""
+    if isinstance(outputs, dict):  # the legacy path keeps the response under its payload key
+        outputs = outputs.get("response") or outputs.get("completion")
+    text = getattr(outputs, "text", None)
+    if not isinstance(text, str):
+        text = getattr(getattr(outputs, "message", None), "content", None)
+    return text if isinstance(text, str) and text else None

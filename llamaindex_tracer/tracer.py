@@ -64,6 +64,9 @@ class Tracer(chaintracer.Tracer, BaseCallbackHandler):
     def _describe_asset(self, asset: Any) -> dict[str, Any] | None:
         return describe(asset)
 
+    def _model_texts(self, span: chaintracer.Span) -> tuple[str | None, str | None]:
+        return convert.prompt_text(span.inputs), convert.output_text(span.outputs)
+
     # -- instrumentation ----------------------------------------------------------------
 
     @property
