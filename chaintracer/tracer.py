@@ -129,10 +129,12 @@ class Tracer:
         return {"type": type(asset).__name__}
 
     def _model_texts(self, span: Span) -> tuple[str | None, str | None]:
-        """The prompt and output text of a model span; adapters override for their shapes."""
-        prompt = span.inputs if isinstance(span.inputs, str) else None
-        output = span.outputs if isinstance(span.outputs, str) else None
-        return prompt, output
+        """The prompt and output text of a model span; adapters override for their shapes.
+
+        For manual spans: a string, or the first string value of a named result
+        (``add_named_result({"prompt": ...}, {"text": ...})``).
+        """
+        return _first_text(span.inputs), _first_text(span.outputs)
 
     def _analyze_model_span(self, span: Span, encoded: dict[str, Any], artifacts: dict[str, tuple[str, str]]) -> None:
         """Adds complexity metrics and visualisations of a model span (in the encoding worker)."""
@@ -268,6 +270,12 @@ class Tracer:
         tree = json.loads(encoded.tree_json)
         for exporter in self._streaming:
             exporter.stream(stub, tree)
+
+
+def _first_text(value: Any) -> str | None:
+    if isinstance(value, dict):
+        value = next((item for item in value.values() if isinstance(item, str)), None)
+    return value if isinstance(value, str) and value else None
 
 
 def _end_tree(root: Span) -> None:

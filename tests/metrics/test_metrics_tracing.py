@@ -117,3 +117,17 @@ def test_json_export_shows_metrics_and_visualisation_references(store_path, trai
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in pages["prompt_output"]
     assert "<script" not in pages["prompt_output"]
     assert doc["session"]["summary"]["metrics"]["lexicon_count"] == 11
+
+
+def test_manual_llm_spans_get_metrics(store_path):
+    """A hand-built LLM span's named output text is scored like an adapter's model span."""
+    from chaintracer import Span, SpanKind, Tracer
+    from chaintracer.testing import flushed
+
+    tracer = Tracer(complexity_metrics=True, store=store_path)
+    span = Span("gpt", SpanKind.LLM)
+    span.add_named_result({"prompt": "Say something."}, {"text": "The cat sat on the mat. It was happy there."})
+    tracer.log_trace(span)
+    (root,) = flushed(tracer)["traces"]
+    assert root["metrics"]["lexicon_count"] == 10
+    assert root["metrics"]["sentence_count"] == 2
