@@ -49,7 +49,9 @@ class LRUCache:
                 self._data.popitem(last=False)
 
     def __len__(self) -> int:
-        return len(self._data)
+        # Under the lock: put() briefly holds maxsize + 1 entries before evicting.
+        with self._lock:
+            return len(self._data)
 
     def clear(self) -> None:
         with self._lock:
