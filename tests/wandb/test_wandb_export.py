@@ -149,9 +149,10 @@ def test_reset_gives_a_run_per_session_and_reset_false_continues_it(wandb_env, s
     run_agent(tracer)
     tracer.flush_tracker(agent, name="second", finish=True)
 
-    first, second = run_dirs()
-    assert read_run(first)["run"]["name"] == "first"
-    history = read_run(second)["history"]
+    # Run folders made within one second sort by their random id: find them by run name.
+    runs = {read_run(d)["run"]["name"]: read_run(d) for d in run_dirs()}
+    assert sorted(runs) == ["first", "second"]
+    history = runs["second"]["history"]
     assert sum(h.get("trace/_type") == "wb_trace_tree" for h in history) == 6
     stored = tracer.store.session("second")
     assert stored["summary"]["traces"] == 6
