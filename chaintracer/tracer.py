@@ -197,6 +197,10 @@ class Tracer:
         if self._finished:
             self._warn_finished()
             return None
+        if "langchain_asset" in run_overrides:  # the old W&B handler's name for the asset
+            if asset is not None:
+                raise TypeError("pass the asset once: either asset= or langchain_asset=, not both")
+            asset = run_overrides.pop("langchain_asset")
         fields, config = session_overrides(run_overrides)
         config = self._encoder.converter.convert(config)
         with self._flush_lock:

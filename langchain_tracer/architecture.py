@@ -36,8 +36,10 @@ def describe(asset: Any) -> dict[str, Any]:
                     tools.setdefault(found.name, component(found))
                 elif isinstance(found, BaseLanguageModel):
                     models.setdefault(id(found), component(found))
+        # with_config()/bind() wrap a chain in a RunnableBinding: name what it wraps.
+        inner = asset.bound if isinstance(asset, RunnableBinding) else asset
         description: dict[str, Any] = {
-            "type": type(asset).__name__,
+            "type": type(inner).__name__,
             "name": asset.get_name(),
             "nodes": nodes,
             "edges": edges,

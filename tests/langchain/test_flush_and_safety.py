@@ -141,3 +141,15 @@ def test_unknown_parent_starts_a_new_trace(tracer):
     tracer.on_chain_end({"a": 1}, run_id=orphan)
     (root,) = flushed(tracer)["traces"]
     assert (root["name"], root["parent_id"], root["status"]) == ("orphan", None, "ok")
+
+
+def test_old_handler_keyword_langchain_asset_is_the_asset(tracer):
+    """``flush_tracker(langchain_asset=chain)``, as the old W&B handler took it, captures the chain."""
+    chain = RunnableLambda(lambda x: x).with_config(run_name="identity")
+    chain.invoke(1, config={"callbacks": [tracer]})
+    tracer.flush_tracker(langchain_asset=chain, name="old-style")
+    session = tracer.store.session("old-style")
+    assert session["model"]["type"] == "RunnableLambda"
+    assert "langchain_asset" not in session["config"]
+    with pytest.raises(TypeError, match="either asset= or langchain_asset="):
+        tracer.flush_tracker(chain, langchain_asset=chain)

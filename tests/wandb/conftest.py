@@ -24,6 +24,9 @@ def wandb_env(tmp_path, monkeypatch):
     monkeypatch.setenv("WANDB_SILENT", "true")
     monkeypatch.delenv("WANDB_API_KEY", raising=False)
     monkeypatch.setenv("NETRC", str(tmp_path / "no-netrc"))
+    # Anything that still writes under ~ lands here, where a test can see it.
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    (tmp_path / "home").mkdir()
     root.mkdir()
     yield root
     # wandb caches its settings (and so these folders) per process: start afresh next test.

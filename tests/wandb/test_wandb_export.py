@@ -319,3 +319,12 @@ def test_stream_logs_sends_each_trace_before_the_flush(wandb_env, store_path, ru
     assert len(roots) == 3  # each trace once, not again at flush
     assert info.summary["stream_overflow"] == 0
     assert any(h.get("traces/_type") == "table-file" for h in run["history"])
+
+
+def test_nothing_is_written_to_the_home_directory(wandb_env, store_path, tmp_path):
+    """A flush with the W&B backend writes only where WANDB_DIR and the store say, not under ~."""
+    tracer = make_tracer(store_path)
+    agent = run_agent(tracer)
+    tracer.flush_tracker(agent, name="agent", finish=True)
+    wandb.teardown()  # let wandb finish writing whatever it writes at exit
+    assert [str(p.relative_to(tmp_path)) for p in (tmp_path / "home").rglob("*")] == []
