@@ -15,6 +15,7 @@ from langchain_core.outputs import ChatGeneration, Generation, LLMResult
 from langchain_core.prompt_values import ChatPromptValue, PromptValue, StringPromptValue
 
 from chaintracer.payloads import NOT_SIMPLIFIED
+from chaintracer.usage import usage_counts
 
 _AGENT_CLASSES = ("AgentExecutor", "RunnableAgent", "RunnableMultiActionAgent")
 
@@ -80,15 +81,7 @@ def token_usage(response: LLMResult) -> dict[str, int] | None:
         return {"prompt": prompt, "completion": completion, "total": total or prompt + completion}
     output = response.llm_output or {}
     usage = output.get("token_usage") or output.get("usage") or output.get("usage_metadata")
-    if not isinstance(usage, dict):
-        return None
-    prompt = _first_int(usage, "prompt_tokens", "input_tokens", "prompt_token_count")
-    completion = _first_int(usage, "completion_tokens", "output_tokens", "candidates_token_count")
-    total = _first_int(usage, "total_tokens", "total_token_count")
-    if prompt is None and completion is None and total is None:
-        return None
-    prompt, completion = prompt or 0, completion or 0
-    return {"prompt": prompt, "completion": completion, "total": total if total is not None else prompt + completion}
+    return usage_counts(usage) if isinstance(usage, dict) else None
 
 
 def response_model(response: LLMResult) -> str | None:
@@ -130,14 +123,6 @@ def output_text(response: Any) -> str | None:
     if isinstance(generation, ChatGeneration) and isinstance(generation.message.content, str):
         return generation.message.content or None
     return str(generation.text) or None
-
-
-def _first_int(usage: dict[str, Any], *keys: str) -> int | None:
-    for key in keys:
-        value = usage.get(key)
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return int(value)
-    return None
 
 
 def simplify(value: Any) -> Any:

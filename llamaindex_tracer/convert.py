@@ -25,6 +25,7 @@ from llama_index.core.tools.types import BaseTool, ToolMetadata, ToolOutput
 from llama_index.core.workflow import Context, Event, StopEvent, Workflow
 
 from chaintracer.payloads import NOT_SIMPLIFIED
+from chaintracer.usage import usage_counts
 
 # Workflow runtime state passed to dispatcher spans: large and internal.
 _OPAQUE = frozenset({"BrokerState", "ContextStateStore", "InMemoryStateStore"})
@@ -146,29 +147,11 @@ def token_usage(response: Any) -> dict[str, int] | None:
             usage = raw.get(key) if isinstance(raw, Mapping) else getattr(raw, key, None)
             if usage is not None:
                 break
-    counts = _usage_counts(usage) if usage is not None else None
+    counts = usage_counts(usage) if usage is not None else None
     if counts is None:  # some integrations copy the counts into additional_kwargs
         extra = getattr(response, "additional_kwargs", None)
-        counts = _usage_counts(extra) if isinstance(extra, Mapping) else None
+        counts = usage_counts(extra) if isinstance(extra, Mapping) else None
     return counts
-
-
-def _usage_counts(usage: Any) -> dict[str, int] | None:
-    prompt = _first_int(usage, "prompt_tokens", "input_tokens", "prompt_token_count")
-    completion = _first_int(usage, "completion_tokens", "output_tokens", "candidates_token_count")
-    total = _first_int(usage, "total_tokens", "total_token_count")
-    if prompt is None and completion is None and total is None:
-        return None
-    prompt, completion = prompt or 0, completion or 0
-    return {"prompt": prompt, "completion": completion, "total": total if total is not None else prompt + completion}
-
-
-def _first_int(usage: Any, *keys: str) -> int | None:
-    for key in keys:
-        value = usage.get(key) if isinstance(usage, Mapping) else getattr(usage, key, None)
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return int(value)
-    return None
 
 
 def simplify(value: Any) -> Any:

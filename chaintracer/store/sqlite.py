@@ -22,6 +22,22 @@ _SESSION_COLUMNS = (
     "id, project, name, entity, tags, grp, job_type, notes, started_at, ended_at, config, summary, model, exports,"
     " status"
 )
+# The columns of a trace table row (everything but the tree).
+TRACE_COLUMNS = (
+    "seq",
+    "trace_id",
+    "name",
+    "kind",
+    "status",
+    "start_time",
+    "end_time",
+    "latency_ms",
+    "spans",
+    "errors",
+    "tokens",
+    "input",
+    "output",
+)
 # Traces are listed oldest first by start time (spills write them in completion order).
 _TRACE_ORDER = "ORDER BY start_time, seq"
 
@@ -234,26 +250,10 @@ class Store:
     def trace_rows(self, session_id: str, offset: int = 0, limit: int | None = None) -> list[dict[str, Any]]:
         """The trace table of a session (no trees), oldest first, a page at a time."""
         rows = self._query(
-            "SELECT seq, trace_id, name, kind, status, start_time, end_time, latency_ms, spans, errors, tokens,"
-            f" input, output FROM traces WHERE session_id = ? {_TRACE_ORDER} LIMIT ? OFFSET ?",
+            f"SELECT {', '.join(TRACE_COLUMNS)} FROM traces WHERE session_id = ? {_TRACE_ORDER} LIMIT ? OFFSET ?",
             [session_id, -1 if limit is None else limit, offset],
         )
-        keys = (
-            "seq",
-            "trace_id",
-            "name",
-            "kind",
-            "status",
-            "start_time",
-            "end_time",
-            "latency_ms",
-            "spans",
-            "errors",
-            "tokens",
-            "input",
-            "output",
-        )
-        return [dict(zip(keys, row)) for row in rows]
+        return [dict(zip(TRACE_COLUMNS, row)) for row in rows]
 
     def trees(self, session_id: str) -> list[dict[str, Any]]:
         """Every root span of a session, oldest first, as export-contract dicts."""

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from chaintracer.store import SessionNotFound, Store
+from chaintracer.store.sqlite import TRACE_COLUMNS
 from chaintracer.viewer.api_common import DEFAULT_LIMIT, ApiError, NotFound, like, load_session, resolve
 
 STATUSES = ("ok", "error", "incomplete")
@@ -18,21 +19,6 @@ TRACE_SORTS = {
     "errors": "errors DESC, seq",
     "spans": "spans DESC, seq",
 }
-TRACE_COLUMNS = (
-    "seq",
-    "trace_id",
-    "name",
-    "kind",
-    "status",
-    "start_time",
-    "end_time",
-    "latency_ms",
-    "spans",
-    "errors",
-    "tokens",
-    "input",
-    "output",
-)
 _TRACE_SELECT = ", ".join(TRACE_COLUMNS)
 _ARTIFACT_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
 
