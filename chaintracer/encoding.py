@@ -44,11 +44,20 @@ COUNTER_NAMES = (
 PREVIEW_CHARS = 300
 
 
+_iso_second: tuple[int, str] = (-1, "")
+
+
 def iso(ns: int | None) -> str | None:
     """ISO-8601 UTC with microseconds for integer nanoseconds since the epoch."""
+    global _iso_second
     if ns is None:
         return None
-    return (_EPOCH + timedelta(microseconds=ns // 1000)).isoformat(timespec="microseconds")
+    second, micros = divmod(ns // 1000, 1_000_000)
+    cached, prefix = _iso_second  # spans of a trace mostly share their second: format it once
+    if second != cached:
+        prefix = (_EPOCH + timedelta(seconds=second)).strftime("%Y-%m-%dT%H:%M:%S")
+        _iso_second = (second, prefix)
+    return f"{prefix}.{micros:06d}+00:00"
 
 
 @dataclass(slots=True)
@@ -118,7 +127,7 @@ class TraceEncoder:
         end_default = root.end_ns if root.end_ns is not None else root.start_ns
         tree = self._span(root, stats, end_default, artifacts)
         return EncodedTrace(
-            trace_id=root.trace_id,
+            trace_id=str(root.trace_id),
             name=root.name,
             kind=root.kind,
             status=tree["status"],
@@ -141,9 +150,9 @@ class TraceEncoder:
             attributes = {"_attributes": attributes}
         _readable_times(attributes, span.start_ns)
         encoded = {
-            "span_id": span.span_id,
-            "trace_id": span.trace_id,
-            "parent_id": span.parent_id,
+            "span_id": str(span.span_id),
+            "trace_id": str(span.trace_id),
+            "parent_id": None if span.parent_id is None else str(span.parent_id),
             "name": span.name,
             "kind": span.kind,
             "status": status,

@@ -67,9 +67,42 @@ _SECRET_HINTS = (
 
 def mask_string(value: str) -> str:
     """Masks provider keys and bearer tokens inside a string."""
+    # Exact and cheap: every pattern above is at least 19 characters and contains "_" or "-"
+    # or is AKIA/AIza/"Bearer "; most text fails this before any substring search runs.
+    if len(value) < 19 or not (
+        "_" in value or "-" in value or "AKIA" in value or "AIza" in value or "Bearer " in value
+    ):
+        return value
     if not any(hint in value for hint in _SECRET_HINTS):
         return value
     return _SECRET_IN_TEXT.sub(MASK, value)
+
+
+_KEY_CACHE: dict[str, tuple[str, bool]] = {}
+_KEY_CACHE_MAX = 4096
+
+
+def _key(name: str) -> tuple[str, bool]:
+    """The stored form of a mapping key and whether its value is a secret (keys repeat a lot)."""
+    hit = _KEY_CACHE.get(name)
+    if hit is None:
+        masked = mask_string(name)
+        hit = (masked, is_secret_key(masked))
+        if len(_KEY_CACHE) < _KEY_CACHE_MAX:
+            _KEY_CACHE[name] = hit
+    return hit
+
+
+class _Walk:
+    """State of one conversion: containers on the current path (cycles) and a size bound."""
+
+    __slots__ = ("seen", "size")
+
+    def __init__(self) -> None:
+        self.seen: set[int] = set()
+        # Characters of text and structure so far. The JSON is at most 6 bytes per such
+        # character (a \u00XX escape; UTF-8 needs at most 4), so a small walk needs no dumps.
+        self.size = 0
 
 
 class _NotSimplified:
@@ -93,8 +126,9 @@ class Converter:
 
     def convert(self, value: Any) -> Any:
         """A JSON-safe, masked copy of ``value``; oversized results carry a visible marker."""
-        result = self._convert(value, 0, set())
-        if isinstance(result, (dict, list)):
+        walk = _Walk()
+        result = self._convert(value, 0, walk)
+        if isinstance(result, (dict, list)) and walk.size * 6 + 64 > self.max_payload_bytes:
             size = len(json.dumps(result, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
             if size > self.max_payload_bytes:
                 text = json.dumps(result, ensure_ascii=False)
@@ -105,41 +139,45 @@ class Converter:
                 }
         return result
 
-    def _convert(self, value: Any, depth: int, seen: set[int]) -> Any:
+    def _convert(self, value: Any, depth: int, walk: _Walk) -> Any:
         if value is None or value is True or value is False:
+            walk.size += 5
             return value
         kind = type(value)
         if kind is str:
-            return self._string(value)
-        if kind is int:
-            return value
-        if kind is float:
-            return value if math.isfinite(value) else repr(value)
+            return self._string(value, walk)
+        if kind is int or kind is float:
+            walk.size += 24
+            return value if kind is int or math.isfinite(value) else repr(value)
         if depth >= MAX_DEPTH:
             return f"<{type(value).__name__}: nested too deep>"
-        if isinstance(value, enum.Enum):
-            return self._convert(value.value, depth + 1, seen)
-        if isinstance(value, (str, int, float)):  # subclasses
-            return self._convert(_base(value), depth, seen)
         ident = id(value)
-        if ident in seen:
+        if ident in walk.seen:
             return f"<cycle: {type(value).__name__}>"
-        if isinstance(value, Mapping):
-            seen.add(ident)
+        # Concrete dicts and lists first: most payloads are made of them, and the abstract
+        # isinstance checks below cost several times more.
+        if kind is dict or (kind is not list and kind is not tuple and isinstance(value, Mapping)):
+            walk.seen.add(ident)
             try:
-                return self._mapping(value, depth, seen)
+                return self._mapping(value, depth, walk)
             finally:
-                seen.discard(ident)
-        if isinstance(value, (list, tuple, set, frozenset)):
-            seen.add(ident)
+                walk.seen.discard(ident)
+        if kind is list or kind is tuple or isinstance(value, (list, tuple, set, frozenset)):
+            walk.seen.add(ident)
             try:
-                items = list(value) if not isinstance(value, (set, frozenset)) else sorted(value, key=repr)
-                out = [self._convert(item, depth + 1, seen) for item in items[:MAX_ITEMS]]
+                items = sorted(value, key=repr) if isinstance(value, (set, frozenset)) else value
+                walk.size += 2 + len(items)
+                out = [self._convert(item, depth + 1, walk) for item in items[:MAX_ITEMS]]
                 if len(items) > MAX_ITEMS:
                     out.append(f"... [truncated: {len(items) - MAX_ITEMS} more items]")
                 return out
             finally:
-                seen.discard(ident)
+                walk.seen.discard(ident)
+        if isinstance(value, enum.Enum):
+            return self._convert(value.value, depth + 1, walk)
+        if isinstance(value, (str, int, float)):  # subclasses
+            return self._convert(_base(value), depth, walk)
+        walk.size += 64  # the short descriptions below
         if isinstance(value, (bytes, bytearray, memoryview)):
             raw = bytes(value)
             preview = base64.b64encode(raw[:48]).decode()
@@ -149,16 +187,18 @@ class Converter:
         if isinstance(value, (UUID, PurePath, Decimal)):
             return str(value)
         if isinstance(value, BaseException):
-            return {"_type": type(value).__name__, "message": self._string(str(value))}
+            return {"_type": type(value).__name__, "message": self._string(str(value), walk)}
         if type(value).__name__ in ("SecretStr", "SecretBytes"):
             return MASK
-        seen.add(ident)
+        walk.seen.add(ident)
         try:
-            return self._object(value, depth, seen)
+            return self._object(value, depth, walk)
         finally:
-            seen.discard(ident)
+            walk.seen.discard(ident)
 
-    def _string(self, value: str) -> str:
+    def _string(self, value: str, walk: _Walk | None = None) -> str:
+        if walk is not None:
+            walk.size += len(value) + 2
         limit = self.max_payload_bytes
         original_chars = len(value)
         # Cut before masking so a huge string is not scanned whole; the margin keeps a key that
@@ -171,41 +211,43 @@ class Converter:
             value = kept + f"... [truncated: {original_chars - len(kept)} more chars]"
         return value
 
-    def _mapping(self, value: Mapping[Any, Any], depth: int, seen: set[int]) -> dict[str, Any]:
+    def _mapping(self, value: Mapping[Any, Any], depth: int, walk: _Walk) -> dict[str, Any]:
         out: dict[str, Any] = {}
         try:
             items = list(value.items())
         except Exception:
-            return {"_type": type(value).__name__, "repr": _safe_repr(value)}
+            return {"_type": type(value).__name__, "repr": self._string(_safe_repr(value), walk)}
+        walk.size += 2
         for index, (key, item) in enumerate(items):
             if index >= MAX_ITEMS:
                 out["_truncated_items"] = len(items) - MAX_ITEMS
                 break
-            name = mask_string(key if isinstance(key, str) else _key_text(key))
-            if is_secret_key(name) and item is not None and item != "":
+            name, secret = _key(key if type(key) is str else _key_text(key))
+            walk.size += len(name) + 4
+            if secret and item is not None and item != "":
                 out[name] = MASK
             else:
-                out[name] = self._convert(item, depth + 1, seen)
+                out[name] = self._convert(item, depth + 1, walk)
         return out
 
-    def _object(self, value: Any, depth: int, seen: set[int]) -> Any:
+    def _object(self, value: Any, depth: int, walk: _Walk) -> Any:
         if self.simplify is not None:
             try:
                 simple = self.simplify(value)
             except Exception:
                 simple = NOT_SIMPLIFIED
             if simple is not NOT_SIMPLIFIED and simple is not value:
-                return self._convert(simple, depth + 1, seen)
+                return self._convert(simple, depth + 1, walk)
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
             fields = {f.name: getattr(value, f.name, None) for f in dataclasses.fields(value)}
-            return self._convert(fields, depth + 1, seen)
+            return self._convert(fields, depth + 1, walk)
         dump = getattr(value, "model_dump", None)
         if callable(dump) and not isinstance(value, type):
             try:
-                return self._convert(dump(), depth + 1, seen)
+                return self._convert(dump(), depth + 1, walk)
             except Exception:
                 pass
-        return {"_type": type(value).__name__, "repr": self._string(_safe_repr(value))}
+        return {"_type": type(value).__name__, "repr": self._string(_safe_repr(value), walk)}
 
 
 def _base(value: Any) -> Any:
