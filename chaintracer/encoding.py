@@ -113,6 +113,16 @@ ModelSpanAnalyzer = Callable[[Span, dict[str, Any], dict[str, tuple[str, str]]],
 MODEL_KINDS = ("llm", "chat_model")
 
 
+@dataclass(slots=True)
+class _TraceContext:
+    """What every span of one trace being encoded shares."""
+
+    trace_id: str  # computed once: str() of a UUID is not free
+    end_default: int  # end time given to spans that never ended
+    stats: dict[str, Any]
+    artifacts: dict[str, tuple[str, str]]
+
+
 class TraceEncoder:
     """Encodes finished traces with one payload converter (size limit, masking, adapter hook)."""
 
@@ -125,7 +135,8 @@ class TraceEncoder:
         stats = new_stats()
         artifacts: dict[str, tuple[str, str]] = {}
         end_default = root.end_ns if root.end_ns is not None else root.start_ns
-        tree = self._span(root, stats, end_default, artifacts)
+        context = _TraceContext(str(root.trace_id), end_default, stats, artifacts)
+        tree = self._span(root, None, context)
         return EncodedTrace(
             trace_id=str(root.trace_id),
             name=root.name,
@@ -140,25 +151,24 @@ class TraceEncoder:
             artifacts=artifacts,
         )
 
-    def _span(
-        self, span: Span, stats: dict[str, Any], end_default: int, artifacts: dict[str, tuple[str, str]]
-    ) -> dict[str, Any]:
+    def _span(self, span: Span, parent_id: str | None, context: _TraceContext) -> dict[str, Any]:
         convert = self.converter.convert
+        span_id = str(span.span_id)
         status = span.status if span.end_ns is not None else "incomplete"
         attributes = convert(span.attributes) if span.attributes else {}
         if not isinstance(attributes, dict):  # over max_payload_bytes: keep the marker under a key
             attributes = {"_attributes": attributes}
         _readable_times(attributes, span.start_ns)
         encoded = {
-            "span_id": str(span.span_id),
-            "trace_id": str(span.trace_id),
-            "parent_id": None if span.parent_id is None else str(span.parent_id),
+            "span_id": span_id,
+            "trace_id": context.trace_id,
+            "parent_id": parent_id,
             "name": span.name,
             "kind": span.kind,
             "status": status,
             "error": self._error(span.error) if status == "error" else None,
             "start_time": iso(span.start_ns),
-            "end_time": iso(span.end_ns if span.end_ns is not None else max(end_default, span.start_ns)),
+            "end_time": iso(span.end_ns if span.end_ns is not None else max(context.end_default, span.start_ns)),
             "inputs": convert(span.inputs),
             "outputs": convert(span.outputs),
             "attributes": attributes,
@@ -166,10 +176,10 @@ class TraceEncoder:
             "children": [],
         }
         if self.analyze is not None and span.kind in MODEL_KINDS and status == "ok":
-            self.analyze(span, encoded, artifacts)
-        _count(span, status, encoded, stats)
+            self.analyze(span, encoded, context.artifacts)
+        _count(span, status, encoded, context.stats)
         children = sorted(span.children, key=lambda child: child.start_ns)
-        encoded["children"] = [self._span(child, stats, end_default, artifacts) for child in children]
+        encoded["children"] = [self._span(child, span_id, context) for child in children]
         return encoded
 
     def _error(self, error: Any) -> dict[str, Any]:
