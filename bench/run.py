@@ -5,6 +5,7 @@ What it measures
                         no-op BaseTracer, for comparison) over running with no callbacks.
     bench_store.py      bytes held per finished span; time to encode and to flush 100,000 spans
                         to the SQLite store.
+    bench_llamaindex.py µs added per dispatcher span of a LlamaIndex RAG query, per event path.
     bench_metrics.py    complexity metrics throughput (fresh and cached 200-word texts) and the
                         callback cost with metrics on vs off (issue 5).
     bench_viewer.py     viewer API and browser latency on a 10,000-trace / 150,000-span session
@@ -30,7 +31,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHES = ("bench_langchain.py", "bench_store.py", "bench_metrics.py", "bench_viewer.py")
+BENCHES = ("bench_langchain.py", "bench_store.py", "bench_llamaindex.py", "bench_metrics.py", "bench_viewer.py")
 
 
 def main(argv: list[str] | None = None) -> int:
