@@ -40,7 +40,6 @@ import gc
 import itertools
 import os
 import random
-import statistics
 import sys
 import tempfile
 import time
@@ -51,6 +50,8 @@ from typing import Any
 REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
+
+from workload import median, spread, table  # noqa: E402  (after the path set-up above)
 
 for _var in ("LANGCHAIN_TRACING_V2", "LANGSMITH_TRACING", "LANGCHAIN_TRACING", "LANGSMITH_TRACING_V2"):
     os.environ[_var] = "false"  # never measure LangSmith by accident
@@ -95,28 +96,6 @@ def texts(count: int, words: int = 200, seed: int = 7) -> list[str]:
             total += length
         out.append(" ".join(parts))
     return out
-
-
-def median(values: list[float]) -> float:
-    return statistics.median(values) if values else float("nan")
-
-
-def spread(values: list[float]) -> float:
-    if len(values) < 4:
-        return float("nan")
-    q1, _, q3 = statistics.quantiles(values, n=4)
-    return (q3 - q1) / 2
-
-
-def table(headers: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(str(row[i])) for row in [headers, *rows]) for i in range(len(headers))]
-    lines = []
-    for index, row in enumerate([headers, *rows]):
-        cells = [str(c).ljust(widths[i]) if i == 0 else str(c).rjust(widths[i]) for i, c in enumerate(row)]
-        lines.append("  ".join(cells).rstrip())
-        if index == 0:
-            lines.append("  ".join("-" * width for width in widths))
-    return "\n".join(lines)
 
 
 # -- 1. throughput ------------------------------------------------------------------------
