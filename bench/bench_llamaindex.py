@@ -63,20 +63,26 @@ def main() -> None:
         return Tracer(store=os.path.join(tmp, f"{name}.db"))
 
     legacy, instrumented, both = tracer("legacy"), tracer("instrumentation"), tracer("both")
+    # Settings.callback_manager is process-wide and some components read it at query time:
+    # each variant keeps its handlers and installs them before its own timed block.
     variants = {
-        "none": (build([]), None, None),
-        "no-op instrumentation event handler": (build([]), NoOpEvents(), None),
-        "LlamaDebugHandler (legacy)": (build([LlamaDebugHandler(print_trace_on_end=False)]), None, None),
-        "ours: legacy CallbackManager": (build([legacy]), None, legacy),
-        "ours: instrumentation": (build([]), "instrument", instrumented),
-        "ours: both paths": (build([both]), "instrument", both),
+        "none": ([], None, None),
+        "no-op instrumentation event handler": ([], NoOpEvents(), None),
+        "LlamaDebugHandler (legacy)": ([LlamaDebugHandler(print_trace_on_end=False)], None, None),
+        "ours: legacy CallbackManager": ([legacy], None, legacy),
+        "ours: instrumentation": ([], "instrument", instrumented),
+        "ours: both paths": ([both], "instrument", both),
     }
+    engines = {name: build(handlers) for name, (handlers, _, _) in variants.items()}
     times: dict[str, list[float]] = {name: [] for name in variants}
     drains: dict[str, list[float]] = {name: [] for name in variants}
-    for engine, _, _ in variants.values():
-        engine.query("warm up")
+    for name, (handlers, _, _) in variants.items():
+        Settings.callback_manager = CallbackManager(handlers)
+        engines[name].query("warm up")
     for _ in range(ROUNDS):
-        for name, (engine, extra, ours) in variants.items():
+        for name, (handlers, extra, ours) in variants.items():
+            engine = engines[name]
+            Settings.callback_manager = CallbackManager(handlers)
             if extra == "instrument":
                 ours.instrument()
             elif extra is not None:
