@@ -170,23 +170,20 @@ class Bridge:
         return span_id, self._tracer.recorder.get(span_id)
 
     def _chat_start(self, event: LLMChatStartEvent) -> None:
+        self._model_start(event, {"messages": event.messages})
+
+    def _completion_start(self, event: LLMCompletionStartEvent) -> None:
+        self._model_start(event, {"prompt": event.prompt})
+
+    def _model_start(self, event: Any, inputs: dict[str, Any]) -> None:
         # A folded inner call reports its own (derived) input; the outer call's is the one asked.
         if event.span_id in self.aliases:
             return
         _, span = self._span(event)
         if span is not None:
-            span.inputs = {"messages": event.messages}
             if event.additional_kwargs:
-                span.inputs["additional_kwargs"] = event.additional_kwargs
-
-    def _completion_start(self, event: LLMCompletionStartEvent) -> None:
-        if event.span_id in self.aliases:
-            return
-        _, span = self._span(event)
-        if span is not None:
-            span.inputs = {"prompt": event.prompt}
-            if event.additional_kwargs:
-                span.inputs["additional_kwargs"] = event.additional_kwargs
+                inputs["additional_kwargs"] = event.additional_kwargs
+            span.inputs = inputs
 
     def _chunk(self, event: Any) -> None:
         _, span = self._span(event)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 
 import pytest
+from export_contract import SPAN_KEYS
 from li_helpers import query_traces, walk
 from llama_index.core import Settings
 from llama_index.core.agent.workflow import FunctionAgent
@@ -18,23 +19,6 @@ from llamaindex_tracer.testing import ScriptedLLM
 
 # LlamaIndex's workflow classes trip pydantic's deprecation warnings; not ours.
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
-SPAN_KEYS = {
-    "span_id",
-    "trace_id",
-    "parent_id",
-    "name",
-    "kind",
-    "status",
-    "error",
-    "start_time",
-    "end_time",
-    "inputs",
-    "outputs",
-    "attributes",
-    "metrics",
-    "children",
-}
 
 
 def _held(tracer) -> dict[str, int]:
