@@ -14,24 +14,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from chaintracer.kinds import FAMILIES, MODEL_KINDS, family
 from chaintracer.payloads import Converter, mask_string
 from chaintracer.spans import Span
+from chaintracer.spantree import one_line
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
-# Which counter family of the old W&B handler each kind feeds.
-_COUNTER_FAMILY = {
-    "chain": "chain",
-    "parser": "chain",
-    "prompt": "chain",
-    "agent": "agent",
-    "llm": "llm",
-    "chat_model": "llm",
-    "tool": "tool",
-    "retriever": "retriever",
-    "embedding": "embedding",
-    "reranker": "reranker",
-}
 COUNTER_NAMES = (
     "starts",
     "ends",
@@ -39,7 +28,7 @@ COUNTER_NAMES = (
     "incomplete",
     "text",
     "llm_streams",
-    *(f"{family}_{edge}" for family in sorted(set(_COUNTER_FAMILY.values())) for edge in ("starts", "ends")),
+    *(f"{name}_{edge}" for name in FAMILIES for edge in ("starts", "ends")),
 )
 PREVIEW_CHARS = 300
 
@@ -110,7 +99,6 @@ def add_stats(total: dict[str, Any], part: dict[str, Any]) -> None:
 # Called for each model span with the raw span, its encoded dict (to add "metrics" and
 # attributes) and the trace's artifacts (to add HTML by reference). Runs in the worker.
 ModelSpanAnalyzer = Callable[[Span, dict[str, Any], dict[str, tuple[str, str]]], None]
-MODEL_KINDS = ("llm", "chat_model")
 
 
 @dataclass(slots=True)
@@ -216,18 +204,18 @@ def _readable_times(attributes: dict[str, Any], start_ns: int) -> None:
 def _count(span: Span, status: str, encoded: dict[str, Any], stats: dict[str, Any]) -> None:
     stats["spans"] += 1
     stats["starts"] += 1
-    family = _COUNTER_FAMILY.get(span.kind, "chain")
-    stats[f"{family}_starts"] += 1
+    family_name = family(span.kind)
+    stats[f"{family_name}_starts"] += 1
     if status == "ok":
         stats["ends"] += 1
-        stats[f"{family}_ends"] += 1
+        stats[f"{family_name}_ends"] += 1
     elif status == "error":
         stats["errors"] += 1
     else:
         stats["incomplete"] += 1
-    if family == "llm":
+    if family_name == "llm":
         stats["llm_calls"] += 1
-    elif family == "tool":
+    elif family_name == "tool":
         stats["tool_calls"] += 1
     attributes = encoded["attributes"]
     stats["llm_streams"] += attributes.get("chunks", 0) if isinstance(attributes.get("chunks"), int) else 0
@@ -235,7 +223,7 @@ def _count(span: Span, status: str, encoded: dict[str, Any], stats: dict[str, An
         if isinstance(event, dict) and event.get("name") == "text":
             stats["text"] += 1
     tokens = attributes.get("tokens")
-    if family == "llm" and isinstance(tokens, dict):
+    if family_name == "llm" and isinstance(tokens, dict):
         for key in ("prompt", "completion", "total"):
             value = tokens.get(key)
             if isinstance(value, int):
@@ -258,5 +246,4 @@ def preview(value: Any) -> str:
         text = only if isinstance(only, str) else json.dumps(only, ensure_ascii=False)
     else:
         text = json.dumps(value, ensure_ascii=False)
-    text = " ".join(text.split())
-    return text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 1] + "…"
+    return one_line(text, PREVIEW_CHARS)

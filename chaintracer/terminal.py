@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
+
+from chaintracer.kinds import MODEL_KINDS
+from chaintracer.spantree import duration_ms, one_line
 
 RED = "\033[31m"
 YELLOW = "\033[33m"
@@ -14,16 +16,6 @@ RESET = "\033[0m"
 
 def _paint(text: str, style: str, color: bool) -> str:
     return f"{style}{text}{RESET}" if color else text
-
-
-def duration_ms(span: dict[str, Any]) -> float | None:
-    """A span's duration in milliseconds, from its ISO times."""
-    try:
-        start = datetime.fromisoformat(span["start_time"])
-        end = datetime.fromisoformat(span["end_time"])
-    except (KeyError, TypeError, ValueError):
-        return None
-    return (end - start).total_seconds() * 1000
 
 
 def format_ms(ms: float | None) -> str:
@@ -89,12 +81,12 @@ def _span_lines(span: dict[str, Any], prefix: str, last: bool, root: bool, lines
     if isinstance(tokens, dict) and tokens.get("total"):
         parts.append(f"{tokens['total']} tok")
     model = (span.get("attributes") or {}).get("model")
-    if model and span.get("kind") in ("llm", "chat_model"):
+    if model and span.get("kind") in MODEL_KINDS:
         parts.append(str(model))
     text = " ".join(parts)
     if status == "error":
         error = span.get("error") or {}
-        text = _paint(f"{text}  ERROR {error.get('type', '')}: {_one_line(error.get('message', ''))}", RED, color)
+        text = _paint(f"{text}  ERROR {error.get('type', '')}: {one_line(error.get('message', ''), 120)}", RED, color)
     elif status == "incomplete":
         text = _paint(f"{text}  INCOMPLETE", YELLOW, color)
     lines.append(f"{prefix}{branch}{text}")
@@ -102,8 +94,3 @@ def _span_lines(span: dict[str, Any], prefix: str, last: bool, root: bool, lines
     child_prefix = prefix if root else prefix + ("   " if last else "│  ")
     for position, child in enumerate(children):
         _span_lines(child, child_prefix, position == len(children) - 1, False, lines, color)
-
-
-def _one_line(text: str, limit: int = 120) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"

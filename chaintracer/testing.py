@@ -11,7 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from chaintracer.export import export_session
+from chaintracer.spantree import find, walk
 from chaintracer.tracer import Tracer
+
+__all__ = ["find", "flushed", "outline", "walk"]
 
 
 def flushed(tracer: Tracer, name: str = "test", **flush_kwargs: Any) -> dict[str, Any]:
@@ -25,17 +28,3 @@ def flushed(tracer: Tracer, name: str = "test", **flush_kwargs: Any) -> dict[str
 def outline(span: dict[str, Any]) -> tuple[Any, ...]:
     """``(kind, name, status, [children...])`` of an exported span: the shape of a trace."""
     return (span["kind"], span["name"], span["status"], [outline(child) for child in span["children"]])
-
-
-def walk(span: dict[str, Any]):
-    """Every span of an exported tree, depth first, in start order."""
-    stack = [span]
-    while stack:
-        node = stack.pop()
-        yield node
-        stack.extend(reversed(node["children"]))
-
-
-def find(span: dict[str, Any], **match: Any) -> list[dict[str, Any]]:
-    """The spans of a tree whose fields equal ``match`` (e.g. ``kind="tool"``)."""
-    return [node for node in walk(span) if all(node.get(key) == value for key, value in match.items())]

@@ -29,7 +29,6 @@ from chaintracer.usage import usage_counts
 
 # Workflow runtime state passed to dispatcher spans: large and internal.
 _OPAQUE = frozenset({"BrokerState", "ContextStateStore", "InMemoryStateStore"})
-MODEL_KINDS = frozenset({"llm", "chat_model"})
 CHAT_METHODS = frozenset({"chat", "achat", "stream_chat", "astream_chat"})
 COMPLETION_METHODS = frozenset({"complete", "acomplete", "stream_complete", "astream_complete"})
 # Stored node text is cut here: enough to recognise a chunk, not a copy of the corpus.

@@ -37,8 +37,8 @@ from llama_index.core.instrumentation.span import active_span_id
 from llama_index.core.instrumentation.span_handlers import BaseSpanHandler
 
 from chaintracer.guard import guarded
+from chaintracer.kinds import MODEL_KINDS
 from llamaindex_tracer.convert import (
-    MODEL_KINDS,
     EmbeddingSummary,
     ModelParams,
     infer_kind,

@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from chaintracer.exporters import wandb_rows
+from chaintracer.kinds import wandb_kind
 from chaintracer.settings import Settings
 
 try:
@@ -34,14 +35,6 @@ except ImportError as exc:  # one guard for the feature, naming the extra
 
 logger = logging.getLogger("chaintracer")
 
-# W&B's Trace panel knows four kinds (ARCHITECTURE.md).
-_WB_KIND = {
-    "agent": trace_tree.SpanKind.AGENT,
-    "llm": trace_tree.SpanKind.LLM,
-    "chat_model": trace_tree.SpanKind.LLM,
-    "tool": trace_tree.SpanKind.TOOL,
-    "retriever": trace_tree.SpanKind.TOOL,
-}
 # How long wandb.init may try to reach the server before the export fails (and the session
 # stays in the local store). Env: CHAINTRACER_WANDB_INIT_TIMEOUT_S.
 DEFAULT_INIT_TIMEOUT_S = 30.0
@@ -96,7 +89,7 @@ def wb_span(span: dict[str, Any]) -> trace_tree.Span:
             trace_tree.Result(inputs=_named(span.get("inputs"), "input"), outputs=_named(span.get("outputs"), "output"))
         ],
         child_spans=[wb_span(child) for child in span.get("children") or []],
-        span_kind=_WB_KIND.get(span["kind"], trace_tree.SpanKind.CHAIN),
+        span_kind=trace_tree.SpanKind[wandb_kind(span["kind"])],
     )
 
 

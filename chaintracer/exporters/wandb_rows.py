@@ -7,14 +7,12 @@ trace, as in the local viewer's trace table.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-MODEL_KINDS = ("llm", "chat_model")
-# The old handler's counter families: one start/end pair per family.
-_FAMILY = {"llm": "llm", "chat_model": "llm", "tool": "tool", "agent": "agent", "retriever": "tool"}
+from chaintracer.kinds import MODEL_KINDS, family
+from chaintracer.spantree import as_text, clip, duration_ms, walk
+
 COUNTERS = (
     "step",
     "starts",
@@ -29,6 +27,14 @@ COUNTERS = (
     "tool_starts",
     "tool_ends",
     "agent_ends",
+    # Families the old handler did not count (chaintracer.kinds): beside its columns, not in them.
+    "agent_starts",
+    "retriever_starts",
+    "retriever_ends",
+    "embedding_starts",
+    "embedding_ends",
+    "reranker_starts",
+    "reranker_ends",
 )
 TRACE_COLUMNS = ["name", "kind", "status", "error", "start_time", "latency_ms", "tokens", "input", "output"]
 ACTION_COLUMNS = ["action", "name", "kind", "status", "time", "span_id", "parent_id", "trace_id", "text", *COUNTERS]
@@ -54,26 +60,12 @@ def epoch_ms(iso_time: str | None) -> int | None:
 
 
 def latency_ms(span: dict[str, Any]) -> float | None:
-    start, end = span.get("start_time"), span.get("end_time")
-    if not start or not end:
-        return None
-    return round((datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds() * 1000, 3)
+    return duration_ms(span)
 
 
 def text(value: Any, limit: int = 2000) -> str:
     """A JSON value as table text."""
-    if value is None:
-        return ""
-    out = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    return out if len(out) <= limit else out[: limit - 1] + "…"
-
-
-def walk(span: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    stack = [span]
-    while stack:
-        node = stack.pop()
-        yield node
-        stack.extend(reversed(node.get("children") or []))
+    return clip(as_text(value), limit)
 
 
 def _tokens(span: dict[str, Any]) -> dict[str, int]:
@@ -117,11 +109,11 @@ def action_rows(document: dict[str, Any]) -> list[list[Any]]:
     counters = dict.fromkeys(COUNTERS, 0)
     rows = []
     for time, _, edge, span in events:
-        family = _FAMILY.get(span["kind"], "chain")
+        family_name = family(span["kind"])
         counters["step"] += 1
         if edge == "start":
             counters["starts"] += 1
-            counters[f"{family}_starts"] = counters.get(f"{family}_starts", 0) + 1
+            counters[f"{family_name}_starts"] = counters.get(f"{family_name}_starts", 0) + 1
             body = span.get("inputs")
         elif edge == "text":
             counters["text_ctr"] += 1
@@ -129,8 +121,8 @@ def action_rows(document: dict[str, Any]) -> list[list[Any]]:
         else:
             counters["ends" if edge == "end" else "errors"] += 1
             if edge == "end":
-                counters[f"{family}_ends"] = counters.get(f"{family}_ends", 0) + 1
-            if family == "llm":
+                counters[f"{family_name}_ends"] = counters.get(f"{family_name}_ends", 0) + 1
+            if family_name == "llm":
                 counters["llm_streams"] += int((span.get("attributes") or {}).get("chunks") or 0)
             body = span.get("outputs") if edge == "end" else (span.get("error") or {}).get("message")
         action = f"on_{_callback_family(span['kind'])}_{edge}"
