@@ -141,13 +141,19 @@ class Store:
     # -- writing ----------------------------------------------------------------------
 
     def write_session(
-        self, session: dict[str, Any], traces: list[EncodedTrace], first_seq: int = 0, live: bool = False
+        self,
+        session: dict[str, Any],
+        traces: list[EncodedTrace],
+        first_seq: int = 0,
+        live: bool = False,
+        status: str | None = None,
     ) -> None:
         """Writes (or updates) a session and its new traces in one transaction.
 
         A session written before (a spill while it runs, or an earlier flush with
         ``reset=False``) gets its row rewritten and the new traces appended after the
-        ``first_seq`` already stored. ``live`` marks a session its program still records.
+        ``first_seq`` already stored. ``live`` marks a session its program still records;
+        otherwise ``status`` is ``flushed`` (the default) or ``unflushed`` (written at exit).
         """
         rows = [
             (
@@ -160,9 +166,9 @@ class Store:
                 iso(trace.start_ns),
                 iso(trace.end_ns),
                 round(trace.latency_ms, 3),
-                trace.stats.get("spans", 0),
-                trace.stats.get("errors", 0),
-                trace.stats.get("tokens", {}).get("total", 0),
+                trace.stats.spans,
+                trace.stats.errors,
+                trace.stats.total_tokens,
                 trace.input_preview,
                 trace.output_preview,
                 trace.tree_json,
@@ -192,7 +198,7 @@ class Store:
                     _dumps(session.get("summary") or {}),
                     None if session.get("model") is None else _dumps(session["model"]),
                     _dumps(session.get("exports") or {}),
-                    "live" if live else "flushed",
+                    "live" if live else status or "flushed",
                 ),
             )
             conn.executemany("INSERT INTO traces VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)

@@ -19,6 +19,7 @@ from chaintracer.encoding import EncodedTrace
 from chaintracer.session import Session
 from chaintracer.settings import resolve
 from chaintracer.spans import Span
+from chaintracer.stats import TraceStats
 from demo.scripted import ScriptedChatModel, calculator, lookup
 from langchain_tracer import Tracer
 
@@ -210,7 +211,7 @@ def test_visualisation_html_can_be_read_back_from_the_run_folder(wandb_env, stor
             span.end_ns,
             "Where?",
             "Paris",
-            {"spans": 1},
+            TraceStats(spans=1),
             json.dumps(tree),
             {"entities-abc.html": ("text/html", html)},
         )
@@ -310,7 +311,7 @@ def test_stream_logs_sends_each_trace_before_the_flush(wandb_env, store_path, ru
     """With stream_logs=True traces reach the W&B run as they finish; the flush adds the rest once."""
     tracer = make_tracer(store_path, stream_logs=True)
     agent = run_agent(tracer)
-    assert tracer._worker.drain(30) and tracer._streamer.drain(30)
+    assert tracer.force_flush(30)
     (run_dir,) = run_dirs()  # the run exists before any flush
     info = tracer.flush_tracker(agent, name="streamed")
     run = read_run(run_dir)
