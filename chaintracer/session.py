@@ -50,6 +50,7 @@ class Session:
 
     def __init__(self, settings: Settings) -> None:
         self.id = uuid.uuid4().hex
+        self.name: str | None = None  # set by its first flush (a reset=False session keeps it)
         self.settings = settings
         self.started_ns = time.time_ns()
         self.stored_traces = 0  # traces already written by earlier flushes of this session

@@ -35,7 +35,7 @@ def sessions_table(sessions: list[dict[str, Any]]) -> str:
         latency = summary.get("latency_ms") or {}
         rows.append(
             (
-                str(session["name"]) + (" (live)" if session.get("status") == "live" else ""),
+                str(session["name"]) + ("" if session.get("status", "flushed") == "flushed" else f" ({session['status']})"),
                 str(session["project"]),
                 str(session["ended_at"])[:19].replace("T", " "),
                 str(summary.get("traces", 0)),

@@ -123,6 +123,7 @@ class SessionWriter:
             record = session.record(name, fields, config, model)
             pending = session.pending()
             self.store.write_session(record, pending, first_seq=session.stored_traces, status=status)
+            session.name = name
             session.mark_stored(pending)
             self._oldest_unwritten = None
             self.dirty = False
@@ -132,5 +133,8 @@ class SessionWriter:
             return record
 
     def provisional_name(self) -> str:
-        """The name a running session has in the store until its flush names it."""
-        return self.settings.name or f"session-{self.flushed_sessions + 1}"
+        """The name a running session has in the store until its flush names it.
+
+        A session kept open by ``flush_tracker(reset=False)`` keeps the name that flush gave it.
+        """
+        return self.session.name or self.settings.name or f"session-{self.flushed_sessions + 1}"
