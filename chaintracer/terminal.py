@@ -31,11 +31,12 @@ def sessions_table(sessions: list[dict[str, Any]]) -> str:
     header = ("NAME", "PROJECT", "ENDED (UTC)", "TRACES", "SPANS", "ERRORS", "TOKENS", "P50", "ID")
     rows = [header]
     for session in sessions:
+        status = session.get("status") or "flushed"
         summary = session.get("summary") or {}
         latency = summary.get("latency_ms") or {}
         rows.append(
             (
-                str(session["name"]) + ("" if session.get("status", "flushed") == "flushed" else f" ({session['status']})"),
+                str(session["name"]) + ("" if status == "flushed" else f" ({status})"),
                 str(session["project"]),
                 str(session["ended_at"])[:19].replace("T", " "),
                 str(summary.get("traces", 0)),
