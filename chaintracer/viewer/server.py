@@ -114,6 +114,13 @@ class ViewerHandler(BaseHTTPRequestHandler):
             return self._method_not_allowed
         raise AttributeError(name)
 
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """The standard library's own errors (bad request line, URI too long, headers too large...), as ours."""
+        self.close_connection = True  # the request could not be read: do not look for another on this connection
+        text = message or self.responses.get(code, ("error",))[0]
+        self.log_error("code %d, message %s", code, text)
+        self._send_json(code, {"error": text}, {"Connection": "close"})
+
     def _method_not_allowed(self) -> None:
         self.close_connection = True  # a request body may follow; do not read it as the next request
         self._send_json(
