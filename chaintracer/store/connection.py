@@ -147,6 +147,7 @@ def _add_read_compat(conn: sqlite3.Connection, layout: Layout) -> bool:
 def open_writer(path: Path, busy_timeout_ms: int, create: bool) -> sqlite3.Connection:
     """A read-write connection to the store at ``path``, created or upgraded as needed."""
     if create and not path.exists():
+        _refuse_orphaned_wal(path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             _create(path, busy_timeout_ms)
@@ -199,6 +200,18 @@ def prepare(conn: sqlite3.Connection, path: Path) -> None:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
+
+
+def _refuse_orphaned_wal(path: Path) -> None:
+    """Refuses to start a store beside the write-ahead log of another (SQLite would apply it to the new file)."""
+    wal = Path(f"{path}-wal")
+    with contextlib.suppress(OSError):
+        if wal.stat().st_size > 0:
+            raise StoreError(
+                f"{path} does not exist but its write-ahead log {wal} does (the store was moved or deleted without "
+                f"it, or a program still writes to a deleted store): move {wal} and {path}-shm to where the store "
+                f"went, or delete them once no program uses them; {ELSEWHERE}"
+            )
 
 
 def _create(path: Path, busy_timeout_ms: int) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import os
 import sqlite3
 from pathlib import Path
 
@@ -21,17 +22,25 @@ def store_error(path: Path, exc: BaseException, busy_timeout_ms: int | None = No
     """The ``StoreError`` for a failure of ``sqlite3`` or the OS on the store at ``path``."""
     detail = (exc.strerror or str(exc)) if isinstance(exc, OSError) else str(exc)
     waited = "" if busy_timeout_ms is None else f" for more than {busy_timeout_ms / 1000:g} s"
-    template = _MESSAGES.get(_problem(exc) or "", "chaintracer store {path}: {detail}")
+    problem = _problem(exc)
+    if problem == "cantopen" and path.parent.is_dir() and not os.access(path.parent, os.W_OK):
+        problem = "readonly_folder"  # SQLite cannot create the -wal and -shm files a WAL store needs
+    template = _MESSAGES.get(problem or "", "chaintracer store {path}: {detail}")
     return StoreError(template.format(path=path, detail=detail, waited=waited, elsewhere=ELSEWHERE))
 
 
 # What each kind of failure means for the user, and what to do about it.
 _MESSAGES = {
     "readonly": "cannot write the chaintracer store {path} ({detail}): make it and its folder writable, {elsewhere}",
+    "readonly_folder": (
+        "cannot write the chaintracer store {path}: its folder is read-only ({detail}) and a store writes its -wal "
+        "and -shm files beside it; make the folder writable, {elsewhere}"
+    ),
     "full": "cannot write the chaintracer store {path}: the disk is full ({detail}); free some space, {elsewhere}",
     "locked": "chaintracer store {path} is locked by another process{waited} ({detail}); try again",
     "corrupt": (
-        "{path} is not a readable chaintracer store ({detail}); move it aside (mv {path} {path}.corrupt), {elsewhere}"
+        "{path} is not a readable chaintracer store ({detail}); move it aside with its -wal and -shm files, if any "
+        "(mv {path} {path}.corrupt), {elsewhere}"
     ),
     "cantopen": (
         "cannot open the chaintracer store {path} ({detail}): check that its folder exists and that you may read "
