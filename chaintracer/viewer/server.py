@@ -193,6 +193,11 @@ class ViewerHandler(BaseHTTPRequestHandler):
         self._send(status, api.dumps(payload).encode(), "application/json; charset=utf-8", headers)
 
     def _send(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
+        if not str(getattr(self, "request_version", "")).startswith("HTTP/1"):
+            # An HTTP/0.9 reply (also the standard library's choice for an unreadable request line)
+            # has no status line and no headers, so no CSP: always answer as HTTP/1.x, then close.
+            self.request_version = "HTTP/1.0"
+            self.close_connection = True
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))

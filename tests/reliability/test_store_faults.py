@@ -210,24 +210,39 @@ print(json.dumps({"sessions": cli("sessions", "--json"), "show": cli("show", nam
 """
 
 
-@pytest.mark.parametrize("leftover_wal", [False, True], ids=["closed", "wal-left-by-a-killed-writer"])
-def test_store_in_a_read_only_mount_can_be_browsed(tmp_path, leftover_wal):
-    """`sessions`, `show` and `export` read a store on a read-only file system, with or without a -wal beside it."""
+def test_store_in_a_read_only_mount_can_be_browsed(tmp_path):
+    """`sessions`, `show` and `export` read a closed store on a read-only file system (a read-only bind mount)."""
+    folder = tmp_path / "mounted"
+    folder.mkdir()
+    _make_store(folder / "traces.db", "before")
+    result = _in_mount_namespace(_READ_ONLY_MOUNT, str(folder), "before")
+    for command in ("sessions", "show", "export"):
+        assert result[command]["code"] == 0, result[command]["err"]
+    assert [s["name"] for s in json.loads(result["sessions"]["out"])] == ["before"]
+    assert "trace-2" in result["show"]["out"]
+    assert [t["name"] for t in json.loads(result["export"]["out"])["traces"]] == ["trace-0", "trace-1", "trace-2"]
+    assert result["files"] == ["traces.db"]
+
+
+@pytest.mark.parametrize("shm", [True, False], ids=["with-shm", "without-shm"])
+def test_a_write_ahead_log_on_a_read_only_mount_is_read_or_named(tmp_path, shm):
+    """On a read-only mount a -wal with its -shm is read (its sessions listed); without one, one error line names it."""
     folder = tmp_path / "mounted"
     folder.mkdir()
     path = folder / "traces.db"
     _make_store(path, "before")
-    if leftover_wal:  # a writer killed after its commit: the last session is only in the -wal
-        done = _python(_LEAVE_WAL, str(path), "in-wal")
-        assert done.returncode == 0, done.stderr
-        assert Path(f"{path}-wal").stat().st_size > 0
-    result = _in_mount_namespace(_READ_ONLY_MOUNT, str(folder), "before")
-    for command in ("sessions", "show", "export"):
-        assert result[command]["code"] == 0, result[command]["err"]
-    names = {s["name"] for s in json.loads(result["sessions"]["out"])}
-    assert names == ({"before", "in-wal"} if leftover_wal else {"before"})
-    assert "trace-2" in result["show"]["out"]
-    assert [t["name"] for t in json.loads(result["export"]["out"])["traces"]] == ["trace-0", "trace-1", "trace-2"]
+    done = _python(_LEAVE_WAL, str(path), "in-wal")  # killed after its commit: that session is only in the -wal
+    assert done.returncode == 0, done.stderr
+    assert Path(f"{path}-wal").stat().st_size > 0
+    if not shm:
+        Path(f"{path}-shm").unlink()  # e.g. the store and its -wal copied to an archive
+    listed = _in_mount_namespace(_READ_ONLY_MOUNT, str(folder), "in-wal")["sessions"]
+    if shm:
+        assert listed["code"] == 0, listed["err"]
+        assert {s["name"] for s in json.loads(listed["out"])} == {"before", "in-wal"}
+    else:
+        assert listed["code"] == 2 and len(listed["err"].strip().splitlines()) == 1
+        assert f"{path}-wal" in listed["err"] and "writable" in listed["err"]
 
 
 def test_read_only_folder_and_file_can_be_browsed_by_the_cli_and_the_viewer(tmp_path):
@@ -362,6 +377,27 @@ def test_corrupt_store_moved_aside_as_told_heals_the_same_tracer(tmp_path):
     assert _names(path, "rescued") == ["one", "two", "three"]
 
 
+def test_a_store_moved_away_while_the_tracer_runs_is_not_written_through_its_old_connection(tmp_path):
+    """A store moved between two flushes: the next flush names its -wal to move along, then starts a new store."""
+    path = tmp_path / "traces.db"
+    archive = tmp_path / "archive.db"
+    tracer = Tracer(store=str(path))
+    _log(tracer, "first")
+    tracer.flush_tracker(name="first")
+    os.rename(path, archive)  # the main file only, as a user would; "first" may still be in traces.db-wal
+    _log(tracer, "second")
+    with pytest.raises(StoreError, match="write-ahead log") as raised:
+        tracer.flush_tracker(name="second")
+    assert f"{path}-wal" in str(raised.value)
+    for suffix in ("-wal", "-shm"):  # what the message says
+        if Path(f"{path}{suffix}").exists():
+            os.rename(f"{path}{suffix}", f"{archive}{suffix}")
+    tracer.flush_tracker(name="second", finish=True)
+    tracer.store.close()
+    assert _names(path, "second") == ["second"] and _names(archive, "first") == ["first"]
+    assert [s["name"] for s in Store(path, create=False).sessions()] == ["second"]
+
+
 def test_a_store_moved_without_its_write_ahead_log_is_not_mixed_into_a_new_one(tmp_path):
     """A -wal left behind by a moved store stops the next writer with a StoreError instead of corrupting a new one."""
     path = tmp_path / "traces.db"
@@ -441,6 +477,19 @@ def test_another_applications_sqlite_file_is_refused_and_left_untouched(tmp_path
     assert _fingerprint(path) == before
     if journal == "delete":
         assert sorted(os.listdir(tmp_path)) == files_before  # not even a -wal or -shm beside it
+
+
+def test_an_empty_file_is_an_empty_store(tmp_path):
+    """A zero-byte file (touch, or a creation cut short elsewhere) lists no sessions, and the next flush fills it."""
+    path = tmp_path / "traces.db"
+    path.touch()
+    listed = _cli("sessions", "--store", str(path))
+    assert listed.returncode == 0, listed.stderr
+    assert listed.stdout.startswith("no sessions in")
+    tracer = Tracer(store=str(path))
+    _log(tracer, "first")
+    tracer.flush_tracker(name="s", finish=True)
+    assert _names(path, "s") == ["first"]
 
 
 # -- SIGKILL during the first write ------------------------------------------------------------
