@@ -130,12 +130,12 @@ class ScriptedWriter(BaseChatModel):
         text = " ".join(sentences[:count])
         if "concise" in prompt.lower():
             text = sentences[0] + " " + sentences[2 if self.temperature > 0.5 else 1]
-        words = text.split()[: self.max_tokens]
-        text = " ".join(words)
+        kept = text.split()[: self.max_tokens]
+        text = " ".join(kept)
         usage = {
             "input_tokens": words(prompt),
-            "output_tokens": len(words),
-            "total_tokens": words(prompt) + len(words),
+            "output_tokens": len(kept),
+            "total_tokens": words(prompt) + len(kept),
         }
         message = AIMessage(content=text, usage_metadata=usage, response_metadata={"model_name": self.model_name})
         return ChatResult(generations=[ChatGeneration(message=message)])

@@ -1,9 +1,23 @@
-"""The store's schema, versioned with ``PRAGMA user_version``."""
+"""The store's schema, versioned with ``PRAGMA user_version`` and marked with ``PRAGMA application_id``.
 
-SCHEMA_VERSION = 2
+Older stores are upgraded in place by the first writer that opens them (``MIGRATIONS``); readers
+never write, so they see an older store through ``TEMP`` views that add the missing columns
+with their defaults (see ``chaintracer.store.connection``).
+"""
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS sessions (
+from __future__ import annotations
+
+SCHEMA_VERSION = 3
+# "CTRC": tells a chaintracer store from any other SQLite file (stores from schema 3 on carry it).
+APPLICATION_ID = 0x43545243
+
+# Session status as stored: "live" while its program records it (spills), "flushed" by
+# flush_tracker, "unflushed" when written at interpreter exit without a flush. Readers also
+# report "crashed": a live session whose process is gone (computed, never stored).
+STORED_STATUSES = ("live", "flushed", "unflushed")
+
+TABLES = {
+    "sessions": """
     id          TEXT PRIMARY KEY,
     project     TEXT NOT NULL,
     name        TEXT NOT NULL,
@@ -18,13 +32,12 @@ CREATE TABLE IF NOT EXISTS sessions (
     summary     TEXT NOT NULL,      -- JSON object
     model       TEXT,               -- JSON object or NULL
     exports     TEXT NOT NULL DEFAULT '{}', -- JSON: exporter -> {status, at, ...}
-    status      TEXT NOT NULL DEFAULT 'flushed'  -- 'live' while the program still records it
-);
-CREATE INDEX IF NOT EXISTS sessions_by_end ON sessions (ended_at);
-CREATE INDEX IF NOT EXISTS sessions_by_name ON sessions (name, ended_at);
-CREATE INDEX IF NOT EXISTS sessions_by_project ON sessions (project, ended_at);
-
-CREATE TABLE IF NOT EXISTS traces (
+    status      TEXT NOT NULL DEFAULT 'flushed', -- one of STORED_STATUSES
+    pid         INTEGER,            -- the writing process, to tell a crashed live session
+    host        TEXT,
+    pid_start   TEXT                -- that process's start time (Linux), against pid reuse
+""",
+    "traces": """
     session_id  TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
     seq         INTEGER NOT NULL,   -- order in which the trace was written
     trace_id    TEXT NOT NULL,
@@ -41,23 +54,44 @@ CREATE TABLE IF NOT EXISTS traces (
     output      TEXT NOT NULL,
     tree        TEXT NOT NULL,      -- the root SPAN of the export contract, as JSON
     PRIMARY KEY (session_id, seq)
-);
-CREATE INDEX IF NOT EXISTS traces_by_status ON traces (session_id, status);
-CREATE INDEX IF NOT EXISTS traces_by_start ON traces (session_id, start_time, seq);
-CREATE INDEX IF NOT EXISTS traces_by_latency ON traces (session_id, latency_ms);
-CREATE INDEX IF NOT EXISTS traces_by_input ON traces (session_id, input);
-
--- Large derived content that spans reference by name (visualisation HTML...).
-CREATE TABLE IF NOT EXISTS artifacts (
+""",
+    # Large derived content that spans reference by name (visualisation HTML...).
+    "artifacts": """
     session_id  TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
     ref         TEXT NOT NULL,
     media_type  TEXT NOT NULL,
     content     TEXT NOT NULL,
     PRIMARY KEY (session_id, ref)
-);
-"""
-
-# From each older version to the next; the DDL above (IF NOT EXISTS) runs after them.
-MIGRATIONS = {
-    1: "ALTER TABLE sessions ADD COLUMN status TEXT NOT NULL DEFAULT 'flushed';",
+""",
 }
+
+INDEXES = (
+    "sessions_by_end ON sessions (ended_at)",
+    "sessions_by_name ON sessions (name, ended_at)",
+    "sessions_by_project ON sessions (project, ended_at)",
+    "traces_by_status ON traces (session_id, status)",
+    "traces_by_start ON traces (session_id, start_time, seq)",
+    "traces_by_latency ON traces (session_id, latency_ms)",
+    "traces_by_input ON traces (session_id, input)",
+)
+
+# Columns added after the first release, with the value older rows read as.
+ADDED_COLUMNS = {
+    "sessions": {"status": "'flushed'", "pid": "NULL", "host": "NULL", "pid_start": "NULL"},
+}
+
+# From each older version to the next; the DDL (IF NOT EXISTS) runs after them.
+MIGRATIONS = {
+    1: ("ALTER TABLE sessions ADD COLUMN status TEXT NOT NULL DEFAULT 'flushed'",),
+    2: (
+        "ALTER TABLE sessions ADD COLUMN pid INTEGER",
+        "ALTER TABLE sessions ADD COLUMN host TEXT",
+        "ALTER TABLE sessions ADD COLUMN pid_start TEXT",
+    ),
+}
+
+
+def ddl() -> list[str]:
+    """The statements that create every missing table and index of the current schema."""
+    tables = [f"CREATE TABLE IF NOT EXISTS {name} ({columns})" for name, columns in TABLES.items()]
+    return tables + [f"CREATE INDEX IF NOT EXISTS {index}" for index in INDEXES]

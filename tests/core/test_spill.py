@@ -55,7 +55,7 @@ def test_traces_survive_a_crash_before_the_flush(store_path):
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
     assert done.returncode == 1, done.stderr
     (session,) = Store(store_path, create=False).sessions()
-    assert session["status"] == "live"
+    assert session["status"] == "crashed"  # stored "live", but its process is gone
     assert sorted(t["name"] for t in export_session(Store(store_path), session["id"])["traces"]) == [
         f"step{i}" for i in range(5)
     ]
