@@ -18,7 +18,7 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.tools import tool
 
 from langchain_tracer import testing
-from langchain_tracer.testing import ScriptedLLM
+from langchain_tracer.testing import ScriptedLLM, words
 
 __all__ = ["FACTS", "ScriptedChatModel", "ScriptedLLM", "ScriptedWriter", "calculator", "lookup"]
 
