@@ -84,8 +84,8 @@ def token_usage(response: LLMResult) -> dict[str, int] | None:
     found = False
     for generations in response.generations or ():
         for generation in generations:
-            message = getattr(generation, "message", None)
-            usage = getattr(message, "usage_metadata", None) if message is not None else None
+            message = generation.message if isinstance(generation, ChatGeneration) else None
+            usage = message.usage_metadata if isinstance(message, AIMessage) else None
             if usage:
                 found = True
                 prompt += int(usage.get("input_tokens") or 0)
@@ -111,8 +111,8 @@ def response_details(response: LLMResult) -> tuple[str | None, str | None]:
     generations = response.generations
     if generations and generations[0]:
         first = generations[0][0]
-        message = getattr(first, "message", None)
-        metadata = getattr(message, "response_metadata", None) if message is not None else None
+        # isinstance, not getattr: a missing attribute of a pydantic model costs ~10 µs.
+        metadata = first.message.response_metadata if isinstance(first, ChatGeneration) else None
         if metadata:
             served_by = served_by or metadata.get("model_name") or metadata.get("model")
             finish_reason = metadata.get("finish_reason") or metadata.get("stop_reason")
