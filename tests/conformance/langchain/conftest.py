@@ -19,3 +19,9 @@ def conformance(store_path, caplog):
     """chaintracer's handler and LangChain's own tracer, ready to run one program."""
     caplog.set_level(logging.WARNING)
     return Conformance(Tracer(project="conformance", store=store_path), caplog)
+
+
+@pytest.fixture
+def tracer(store_path):
+    """chaintracer's LangChain handler alone, with its own temporary store."""
+    return Tracer(project="conformance", store=store_path)

@@ -198,6 +198,20 @@ def test_batch_and_llm_token_usage(conformance):
     conformance.check(traces=4)
 
 
+def test_batch_with_return_exceptions(conformance):
+    """``batch(return_exceptions=True)``: the failing input is an error trace, the others are ok."""
+
+    # https://python.langchain.com/docs/how_to/lcel_cheatsheet/ ("Batch a runnable")
+    def check_positive(number: int) -> int:
+        if number < 0:
+            raise ValueError(f"{number} is negative")
+        return number
+
+    results = RunnableLambda(check_positive).batch([1, -2, 3], config=conformance.config, return_exceptions=True)
+    assert isinstance(results[1], ValueError)
+    conformance.check(traces=3)
+
+
 async def test_abatch(conformance):
     """``abatch`` runs the inputs concurrently and still makes one trace per input."""
     # https://python.langchain.com/docs/how_to/lcel_cheatsheet/ ("Batch a runnable")

@@ -72,6 +72,7 @@ def test_message_history_architecture_is_drawn(conformance):
     assert [node["name"] for node in model["nodes"]] == [node.name for node in drawn.nodes.values()]
     assert len(model["edges"]) == len(drawn.edges)
     assert not [node for node in model["nodes"] if "error" in node]
+    assert [component["type"] for component in model["models"]] == ["ToolChat"]
     assert list(store) == ["abc123"]  # drawing opened no session history of its own
 
 
