@@ -4,9 +4,12 @@ Each program runs once with both handlers in the same ``callbacks`` list: chaint
 ``langchain_tracer.Tracer`` and ``RunCollector``, a ``BaseTracer`` subclass that keeps the
 ``Run`` trees LangChain builds. ``Conformance.check`` flushes chaintracer, normalises both
 forests to the same plain shape (ids become nesting, times are compared with a tolerance then
-dropped) and asserts they are equal, plus what every trace must satisfy: model and tool calls
-counted once, token totals equal to what the models reported, no raw embedding vectors,
-no internal tracer error, nothing logged at warning or above.
+dropped) and asserts they are equal, plus what every trace must satisfy: the export contract,
+model and tool calls counted once, token totals equal to what the models reported, no raw
+embedding vectors, no internal tracer error, nothing logged at warning or above.
+
+chaintracer folds no LangChain run: every run is one span. Its one relabelling is the
+``agent`` kind (LangChain has no agent run type), declared per program with ``agents=``.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from export_contract import validate_export
 from langchain_core.tracers.base import BaseTracer
 from langchain_core.tracers.schemas import Run
 
@@ -102,6 +106,7 @@ class Conformance:
         run type; everything else must have the kind of its ``run_type``).
         """
         doc = flushed(self.tracer, "conformance", asset=asset)
+        assert validate_export(doc) == []
         roots = sorted(self.reference.roots, key=lambda run: run.start_time)
         expected = [self._run_node(run, agents) for run in roots]
         actual = [_span_node(span) for span in doc["traces"]]
