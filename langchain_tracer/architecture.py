@@ -15,6 +15,8 @@ from langchain_core.language_models import BaseLanguageModel
 from langchain_core.prompts import BasePromptTemplate
 from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import Runnable, RunnableBinding
+from langchain_core.runnables.base import RunnableBindingBase
+from langchain_core.runnables.graph import Graph
 from langchain_core.tools import BaseTool
 
 from chaintracer.payloads import MASK
@@ -84,7 +86,7 @@ def component(runnable: Any) -> dict[str, Any]:
 
 def _graph(asset: Runnable) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     try:
-        graph = asset.get_graph()
+        graph = _draw(asset)
     except Exception as exc:  # some runnables cannot draw themselves; keep the rest
         return [{"id": "0", "name": asset.get_name(), "type": type(asset).__name__, "error": str(exc)}], []
     nodes = []
@@ -110,9 +112,24 @@ def _graph(asset: Runnable) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]
     return nodes, edges
 
 
+def _draw(asset: Runnable) -> Graph:
+    """LangChain's drawing of ``asset``, also of bindings that draw only with a config.
+
+    A binding draws what it binds, after merging the config; ``RunnableWithMessageHistory``'s
+    merge demands a session id and opens that session's history (user code, e.g. a database).
+    Drawing what it binds gives the same graph without calling anything of the user's.
+    """
+    try:
+        return asset.get_graph()
+    except Exception:
+        if isinstance(asset, RunnableBindingBase):
+            return _draw(asset.bound)
+        raise
+
+
 def _graph_runnables(asset: Runnable) -> list[Any]:
     try:
-        return [node.data for node in asset.get_graph().nodes.values() if isinstance(node.data, Runnable)]
+        return [node.data for node in _draw(asset).nodes.values() if isinstance(node.data, Runnable)]
     except Exception:
         return [asset]
 

@@ -122,9 +122,8 @@ class Tracer(BaseCallbackHandler):
             attributes["tags"] = tags
         if metadata:
             attributes["metadata"] = metadata
-        self._core.recorder.start(
-            run_id, parent_run_id, convert.chain_kind(name, serialized, metadata), name, inputs, attributes
-        )
+        kind = convert.chain_kind(kwargs.get("run_type"), name, serialized, metadata)
+        self._core.recorder.start(run_id, parent_run_id, kind, name, inputs, attributes)
 
     @guarded
     def on_chain_end(self, outputs: Any, *, run_id: UUID, **kwargs: Any) -> None:
@@ -204,9 +203,11 @@ class Tracer(BaseCallbackHandler):
         usage = convert.token_usage(response)
         if usage:
             recorder.annotate(run_id, "tokens", usage)
-        served_by = convert.response_model(response)
+        served_by, finish_reason = convert.response_details(response)
         if served_by:
             recorder.annotate(run_id, "response_model", served_by)
+        if finish_reason:
+            recorder.annotate(run_id, "finish_reason", finish_reason)
         recorder.end(run_id, response)
 
     @guarded
