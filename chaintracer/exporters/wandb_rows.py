@@ -298,7 +298,8 @@ class _Extras:
         return [*self.old_metrics, *(VIEW_COLUMNS.values() if self.views else ())]
 
     def view(self, span: dict[str, Any], name: str) -> str | None:
-        ref = ((span.get("attributes") or {}).get("visualizations") or {}).get(name)
+        views = (span.get("attributes") or {}).get("visualizations")
+        ref = views.get(name) if isinstance(views, dict) else None
         return self.artifacts.get(ref) if isinstance(ref, str) else None
 
     def cells(self, span: dict[str, Any], html: Html) -> dict[str, Any]:

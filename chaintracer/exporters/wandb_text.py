@@ -44,12 +44,13 @@ def message_text(message: dict[str, Any]) -> str:
     """A message's text; a message that only calls tools reads ``name({...args})``."""
     content = message.get("content")
     if isinstance(content, list):  # content blocks: keep their text
-        parts = [block if isinstance(block, str) else block.get("text") for block in content]
+        parts = [block.get("text") if isinstance(block, dict) else block for block in content]
         content = "\n".join(part for part in parts if isinstance(part, str))
     text = content if isinstance(content, str) else as_text(content)
     if text:
         return text
-    calls = [call for call in message.get("tool_calls") or () if isinstance(call, dict)]
+    calls = message.get("tool_calls")
+    calls = [call for call in calls if isinstance(call, dict)] if isinstance(calls, list) else []
     return "; ".join(f"{call.get('name')}({json.dumps(call.get('args'), ensure_ascii=False)})" for call in calls)
 
 

@@ -22,6 +22,7 @@ from chaintracer.exporters.wandb_rows import (
     summary_metrics,
     tables,
 )
+from chaintracer.exporters.wandb_text import grade_text
 from chaintracer.exporters.wandb_tree import model_dict, ms_bounds, span_fields
 from chaintracer.spantree import walk
 from chaintracer.store import Store
@@ -283,6 +284,17 @@ def test_text_standard_is_the_string_textstat_prints():
     assert analysis_table(document, {}).records()[0]["text_standard"] == "11th and 12th grade"
     span["metrics"]["text_standard"] = 2.0
     assert analysis_table(document, {}).records()[0]["text_standard"] == "1st and 2nd grade"
+
+
+def test_grade_text_is_formatted_by_textstat_rules():
+    """grade_text(n) equals textstat's "{n-1}{suffix} and {n}{suffix} grade" for every grade it gives."""
+    from textstat.backend.utils import get_grade_suffix
+
+    for grade in range(1, 19):
+        lower = grade - 1
+        expected = f"{lower}{get_grade_suffix(lower)} and {grade}{get_grade_suffix(grade)} grade"
+        assert grade_text(float(grade)) == expected
+    assert grade_text(None) is None and grade_text("7th and 8th grade") == "7th and 8th grade"
 
 
 def test_views_go_in_the_analysis_cells_under_the_old_names():
