@@ -11,6 +11,7 @@ never finished by us.
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import netrc
@@ -37,6 +38,8 @@ logger = logging.getLogger("chaintracer")
 # How long wandb.init may try to reach the server before the export fails (and the session
 # stays in the local store). Env: CHAINTRACER_WANDB_INIT_TIMEOUT_S.
 DEFAULT_INIT_TIMEOUT_S = 30.0
+# How long the exit hook waits for a trace being logged before it gives up.
+EXIT_TIMEOUT_S = 5.0
 
 
 def init_timeout_s() -> float:
@@ -111,6 +114,7 @@ class WandbExporter:
         self._held: dict[str, Any] | None = None  # the last streamed trace, waiting for a row
         self._tables_logged = False
         self._model_logged: str | None = None  # the model JSON already logged as an artifact
+        self._exit_hook = False
 
     def stream(self, session: dict[str, Any], root: dict[str, Any]) -> None:
         """Logs the previous streamed trace and holds this one back (stream_logs).
@@ -122,6 +126,22 @@ class WandbExporter:
             run = self._run_for(session)
             self._log_held(run)
             self._held = root
+            if not self._exit_hook:
+                # Registered after wandb.init, so it runs before wandb finishes its runs at exit:
+                # a program that streams and never flushes still gets its last trace logged.
+                atexit.register(self._log_held_at_exit)
+                self._exit_hook = True
+
+    def _log_held_at_exit(self) -> None:
+        try:
+            if self._lock.acquire(timeout=EXIT_TIMEOUT_S):  # a worker may die holding it at exit
+                try:
+                    if self._run is not None:
+                        self._log_held(self._run)
+                finally:
+                    self._lock.release()
+        except Exception:  # at exit there is no caller to tell
+            logger.warning("chaintracer: logging the last streamed trace to W&B failed", exc_info=True)
 
     def export(self, document: dict[str, Any], final: bool = True) -> dict[str, Any]:
         """Logs the session's traces (those not logged yet), tables, summary and model."""

@@ -254,3 +254,36 @@ def test_metrics_and_views_fill_the_old_analysis_columns(wandb_env, store_path, 
     assert "What is the capital of France?" in row["chat_html"]["html"]  # the prompt_output view
     assert not [key for h in run["history"] for key in h if key.startswith("visualizations")]
     assert logged_table(run, "action_records")["records"][-1]["text_standard"] == row["text_standard"]
+
+
+STREAM_WITHOUT_FLUSH = """
+import contextlib, sys
+from langchain.agents import create_agent
+from demo.scripted import ScriptedChatModel, calculator, lookup
+from demo.langchain_scenarios import QUESTIONS
+from langchain_tracer import Tracer
+
+tracer = Tracer(project="wb-scenarios", backends=["wandb"], store=sys.argv[1], stream_logs=True)
+agent = create_agent(ScriptedChatModel(), tools=[calculator, lookup], name="fact_agent")
+for question in QUESTIONS:
+    with contextlib.suppress(ValueError):
+        agent.invoke({"messages": [{"role": "user", "content": question}]}, config={"callbacks": [tracer]})
+assert tracer._worker.drain(30) and tracer._streamer.drain(30)
+"""  # and exits without flush_tracker
+
+
+def test_a_program_that_streams_and_never_flushes_logs_every_trace(wandb_env, store_path, run_dirs):
+    """The trace held back for the flush is logged at exit when no flush comes."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    done = subprocess.run(
+        [sys.executable, "-c", STREAM_WITHOUT_FLUSH, store_path], env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    (run_dir,) = run_dirs()
+    assert len(trees(read_run(run_dir))) == len(langchain_scenarios.QUESTIONS)
