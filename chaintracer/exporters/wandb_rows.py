@@ -189,7 +189,9 @@ def action_table(document: dict[str, Any], html: Html = _as_is) -> tuple[Table, 
             if edge == "end":
                 counters["ends"] += 1
                 counters[f"{family_name}_ends"] += 1
-                row.update(_end_cells(span, family_name, extras, html))
+                cells = _end_cells(span, family_name, extras, html)
+                info_columns.update(key for key in cells if key.startswith("generation_info_"))
+                row.update(cells)
             elif edge == "error":
                 counters["errors"] += 1
                 row["error"] = _error_text(span)
@@ -197,7 +199,6 @@ def action_table(document: dict[str, Any], html: Html = _as_is) -> tuple[Table, 
                 chunks = (span.get("attributes") or {}).get("chunks")
                 counters["llm_streams"] += chunks if isinstance(chunks, int) else 0
         row.update(counters)
-        info_columns.update(key for key in row if key.startswith("generation_info_"))
         records.append(row)
     columns = [*ACTION_OLD_COLUMNS, *sorted(info_columns), *ACTION_CALLBACK_COLUMNS, *extras.old_columns]
     columns += [*ACTION_OWN_COLUMNS, *extras.own_metrics]

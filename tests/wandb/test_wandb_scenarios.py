@@ -272,6 +272,7 @@ assert tracer._worker.drain(30) and tracer._streamer.drain(30)
 """  # and exits without flush_tracker
 
 
+@pytest.mark.slow
 def test_a_program_that_streams_and_never_flushes_logs_every_trace(wandb_env, store_path, run_dirs):
     """The trace held back for the flush is logged at exit when no flush comes."""
     import os
