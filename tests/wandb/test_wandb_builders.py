@@ -11,7 +11,7 @@ import json
 import pytest
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import PromptTemplate
-from wbenv import llama_settings_kept
+from wbenv import llama_settings_kept, outside_event_loop
 
 from chaintracer.exporters import exporter_document
 from chaintracer.exporters.wandb_rows import (
@@ -90,7 +90,7 @@ def seed(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.delenv("CHAINTRACER_BACKENDS", raising=False)
         with llama_settings_kept():
-            names = langchain_scenarios.run(store_path) + llamaindex_scenarios.run(store_path)
+            names = langchain_scenarios.run(store_path) + outside_event_loop(llamaindex_scenarios.run, store_path)
     store = Store(store_path)
     documents = {name: exporter_document(store, store.session(name)["id"]) for name in names}
     store.close()

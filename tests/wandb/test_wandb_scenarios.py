@@ -13,7 +13,7 @@ from types import SimpleNamespace
 import pytest
 import wandb
 from runfile import logged_table, read_run
-from wbenv import hermetic_wandb, llama_settings_kept, offline_runs
+from wbenv import hermetic_wandb, llama_settings_kept, offline_runs, outside_event_loop
 
 from chaintracer.exporters.wandb_rows import ACTION_OLD_COLUMNS, ANALYSIS_OLD_COLUMNS
 from demo import langchain_scenarios, llamaindex_scenarios
@@ -30,7 +30,7 @@ def seed(tmp_path_factory):
         patch.setenv("CHAINTRACER_BACKENDS", "local,wandb")
         store = str(base / "chaintracer.db")
         with llama_settings_kept():
-            names = langchain_scenarios.run(store) + llamaindex_scenarios.run(store)
+            names = langchain_scenarios.run(store) + outside_event_loop(llamaindex_scenarios.run, store)
         wandb.teardown()  # wandb keeps settings per process: the next test starts afresh
     runs = {}
     for run_dir in offline_runs(root):

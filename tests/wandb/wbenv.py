@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -50,3 +53,17 @@ def llama_settings_kept() -> Iterator[None]:
 def offline_runs(root: Path) -> list[Path]:
     """The offline run folders under WANDB_DIR ``root`` (same-second folders sort by random id)."""
     return sorted((root / "wandb").glob("offline-run-*"))
+
+
+def outside_event_loop(function: Callable[..., Any], *args: Any) -> Any:
+    """``function(*args)``, on a thread of its own when this one runs an event loop.
+
+    The LlamaIndex demo calls ``asyncio.run``, which fails inside a running loop; the viewer
+    tests' session-wide Playwright (sync API) keeps one running on the main thread.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return function(*args)
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(function, *args).result()
