@@ -44,7 +44,8 @@ from chaintracer.stats import TraceStats
 now = time.time_ns()
 record = {"id": "gone", "project": "status", "name": "killed-run", "tags": [], "started_at": iso(now),
           "ended_at": iso(now), "config": {}, "summary": {"traces": 1}}
-Store(sys.argv[1]).write_session(record, [EncodedTrace("t", "t", "chain", "ok", now, now + 1, "", "", TraceStats(), "{}")],
+trace = EncodedTrace("t", "t", "chain", "ok", now, now + 1, "", "", TraceStats(), "{}")
+Store(sys.argv[1]).write_session(record, [trace],
                                  live=True)
 """
 
