@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from chaintracer.encoding import EncodedTrace, iso
+from chaintracer.store.experiments import ExperimentStore
 from chaintracer.store.schema import MIGRATIONS, SCHEMA, SCHEMA_VERSION
 
 BUSY_TIMEOUT_MS = 10_000
@@ -50,7 +51,7 @@ class SessionNotFound(LookupError):
     """No session with that id or name."""
 
 
-class Store:
+class Store(ExperimentStore):
     """A chaintracer SQLite file. Create with ``Store(path)``; the file is made on first write."""
 
     def __init__(self, path: str | Path, *, create: bool = True) -> None:
