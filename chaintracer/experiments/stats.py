@@ -3,20 +3,20 @@
 The method, in a few lines (also in ``docs/experiments.md``):
 
 * A variant's score on an example is the mean over its repetitions; a variant's score is the
-  mean over examples, with a 95 % percentile bootstrap interval (``RESAMPLES`` resamples of
-  the examples, with replacement).
+  mean over examples, with a 95 % percentile bootstrap interval (``BOOTSTRAP_RESAMPLES``
+  resamples of the examples, with replacement).
 * A comparison pairs the two variants by example (examples scored in both) and works on the
   differences ``candidate - baseline``: their mean is the delta, a paired bootstrap of the
   differences gives its interval, and a two-sided paired permutation test (random sign flips
   of the differences) gives the p-value: exact, over every sign pattern, when at most
-  ``EXACT_LIMIT`` differences are non-zero, else ``RESAMPLES`` random patterns with the
+  ``EXACT_LIMIT`` differences are non-zero, else ``PERMUTATIONS`` random patterns with the
   ``(b + 1) / (m + 1)`` correction. For scores that are 0/1 (exact match) every non-zero
   difference is ±1 and the test is the exact two-sided sign test.
 * Wins, losses and ties count the examples whose difference is above, below or at zero.
 * Every random draw comes from ``random.Random(SEED)``: the same scores give the same numbers.
 
-Pure Python on purpose: the core has no dependencies, and at experiment sizes (hundreds of
-examples) this takes milliseconds.
+Pure Python on purpose (the core has no dependencies): for 200 examples an interval takes
+about 0.1 s and a p-value a few tens of milliseconds.
 """
 
 from __future__ import annotations
@@ -27,8 +27,10 @@ import random
 from collections.abc import Sequence
 
 SEED = 20240611
-RESAMPLES = 10_000
+BOOTSTRAP_RESAMPLES = 2_000
+PERMUTATIONS = 10_000
 EXACT_LIMIT = 16
+_LOW_BIT = bytes(value & 1 for value in range(256))  # byte -> 0/1: one random sign per byte
 CONFIDENCE = 0.95
 # Differences this close to zero are ties (float noise of means over repetitions).
 TIE_TOLERANCE = 1e-12
@@ -47,17 +49,18 @@ def quantile(ordered: Sequence[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
-def bootstrap_means(values: Sequence[float], resamples: int = RESAMPLES, seed: int = SEED) -> list[float]:
+def bootstrap_means(values: Sequence[float], resamples: int = BOOTSTRAP_RESAMPLES, seed: int = SEED) -> list[float]:
     """Sorted means of ``resamples`` resamples (with replacement) of ``values``."""
     rng = random.Random(seed)
     n = len(values)
     fsum = math.fsum
     choices = rng.choices
-    return sorted(fsum(choices(values, k=n)) / n for _ in range(resamples))
+    population = list(values)
+    return sorted(fsum(choices(population, k=n)) / n for _ in range(resamples))
 
 
 def bootstrap_ci(
-    values: Sequence[float], confidence: float = CONFIDENCE, resamples: int = RESAMPLES, seed: int = SEED
+    values: Sequence[float], confidence: float = CONFIDENCE, resamples: int = BOOTSTRAP_RESAMPLES, seed: int = SEED
 ) -> tuple[float, float]:
     """The percentile bootstrap interval of the mean of ``values``."""
     if not values:
@@ -69,23 +72,29 @@ def bootstrap_ci(
     return quantile(means, tail), quantile(means, 1 - tail)
 
 
-def permutation_p_value(differences: Sequence[float], resamples: int = RESAMPLES, seed: int = SEED) -> float:
-    """Two-sided p-value of the paired sign-flip permutation test that the mean difference is 0."""
+def permutation_p_value(differences: Sequence[float], resamples: int = PERMUTATIONS, seed: int = SEED) -> float:
+    """Two-sided p-value of the paired sign-flip permutation test that the mean difference is 0.
+
+    Flipping the signs of a subset S of the differences turns their sum T into T - 2 * sum(S),
+    so each sign pattern costs one subset sum.
+    """
     nonzero = [d for d in differences if abs(d) > TIE_TOLERANCE]
     if not nonzero:
         return 1.0
-    observed = abs(math.fsum(nonzero)) - 1e-9 * max(abs(d) for d in nonzero)
+    total = math.fsum(nonzero)
+    # The observed pattern itself must count as "at least as extreme" despite float rounding.
+    observed = abs(total) - 1e-9 * max(abs(d) for d in nonzero)
     if len(nonzero) <= EXACT_LIMIT:
-        extreme = total = 0
-        for signs in itertools.product((1, -1), repeat=len(nonzero)):
-            total += 1
-            extreme += abs(math.fsum(s * d for s, d in zip(signs, nonzero))) >= observed
-        return extreme / total
+        subset_sums = [0.0]
+        for difference in nonzero:
+            subset_sums += [s + difference for s in subset_sums]
+        extreme = sum(1 for s in subset_sums if abs(total - 2 * s) >= observed)
+        return extreme / len(subset_sums)
     rng = random.Random(seed)
     extreme = 0
     for _ in range(resamples):
-        flipped = math.fsum(d if rng.random() < 0.5 else -d for d in nonzero)
-        extreme += abs(flipped) >= observed
+        flipped = sum(itertools.compress(nonzero, rng.randbytes(len(nonzero)).translate(_LOW_BIT)))
+        extreme += abs(total - 2 * flipped) >= observed
     return (extreme + 1) / (resamples + 1)
 
 

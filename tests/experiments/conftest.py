@@ -1,0 +1,58 @@
+"""Fixtures for the experiment tests: a configurable LangChain chain, a small dataset, readers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage
+from langchain_core.output_parsers import StrOutputParser
+from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.prompts import ChatPromptTemplate
+from langchain_core.runnables import ConfigurableField
+
+RIGHT = {"France": "Paris", "Spain": "Madrid", "Italy": "Rome"}
+ONE_WRONG = {"France": "Paris", "Spain": "Madrid", "Italy": "Milan"}
+CAPITALS = [
+    {"inputs": {"country": "France"}, "expected": "Paris", "id": "fr"},
+    {"inputs": {"country": "Spain"}, "expected": "Madrid", "id": "es"},
+    {"inputs": {"country": "Italy"}, "expected": "Rome", "id": "it"},
+]
+
+
+class AtlasChatModel(BaseChatModel):
+    """A fake chat model that answers from a table (country -> answer); unknown countries get a shrug."""
+
+    answers: dict[str, str] = {}
+    temperature: float = 0.0
+
+    @property
+    def _llm_type(self) -> str:
+        return "atlas"
+
+    def _generate(self, messages: Any, stop: Any = None, run_manager: Any = None, **kwargs: Any) -> ChatResult:
+        question = str(messages[-1].content)
+        reply = next((answer for country, answer in self.answers.items() if country in question), "I don't know")
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=reply))])
+
+
+def capitals_chain():
+    """prompt | fake chat model | parser, whose answers are a configurable field ("answers")."""
+    model = AtlasChatModel(answers=RIGHT).configurable_fields(
+        answers=ConfigurableField(id="answers", name="scripted answers"),
+        temperature=ConfigurableField(id="temperature"),
+    )
+    return ChatPromptTemplate.from_template("What is the capital of {country}?") | model | StrOutputParser()
+
+
+@pytest.fixture
+def chain():
+    """A fresh configurable capitals chain."""
+    return capitals_chain()
+
+
+@pytest.fixture
+def data():
+    """Three capital questions with ids and expected answers."""
+    return [dict(example) for example in CAPITALS]
