@@ -11,6 +11,7 @@ from langchain_core.output_parsers import StrOutputParser
 from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import ConfigurableField
+from pydantic import Field
 
 RIGHT = {"France": "Paris", "Spain": "Madrid", "Italy": "Rome"}
 ONE_WRONG = {"France": "Paris", "Spain": "Madrid", "Italy": "Milan"}
@@ -24,7 +25,7 @@ CAPITALS = [
 class AtlasChatModel(BaseChatModel):
     """A fake chat model that answers from a table (country -> answer); unknown countries get a shrug."""
 
-    answers: dict[str, str] = {}
+    answers: dict[str, str] = Field(default_factory=dict)
     temperature: float = 0.0
 
     @property

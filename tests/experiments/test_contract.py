@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from conftest import ONE_WRONG, RIGHT
 from export_contract import validate_export
 from langchain_core.language_models import FakeListChatModel
 from langchain_core.output_parsers import StrOutputParser
@@ -13,7 +14,6 @@ import chaintracer
 from chaintracer import scorers
 from chaintracer.export import export_session
 from chaintracer.spantree import walk
-from conftest import ONE_WRONG, RIGHT
 
 
 @pytest.fixture

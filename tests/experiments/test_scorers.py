@@ -120,7 +120,7 @@ def test_llm_judge_parses_score_and_reasoning_from_both_frameworks():
     judged = llamaindex(output="Paris.", expected="Paris")
     assert judged.value == 3.0 and "close enough" in judged.reasoning
     out_of_scale = scorers.llm_judge(FakeListChatModel(responses=['{"score": 9}']), "rubric")
-    with pytest.raises(ValueError, match="outside 1..5"):
+    with pytest.raises(ValueError, match=r"outside 1\.\.5"):
         out_of_scale(output="x")
     with pytest.raises(ValueError, match="rubric"):
         scorers.llm_judge(FakeListChatModel(responses=["x"]), "")
@@ -168,6 +168,9 @@ def test_scorers_are_bound_by_parameter_names():
     assert scores == {"length": 3, "asked": True}
 
 
+RETURNS = "a scorer returns a bool, a number, a dict of named numbers or a Score"
+
+
 @pytest.mark.parametrize(
     ("result", "stored"),
     [
@@ -176,14 +179,14 @@ def test_scorers_are_bound_by_parameter_names():
             "good",
             {
                 "value": None,
-                "error": "TypeError: score 'scorer' is str 'good'; a scorer returns a bool, a number, a dict of named numbers or a Score",
+                "error": f"TypeError: score 'scorer' is str 'good'; {RETURNS}",
             },
         ),
         (
             None,
             {
                 "value": None,
-                "error": "TypeError: score 'scorer' is NoneType None; a scorer returns a bool, a number, a dict of named numbers or a Score",
+                "error": f"TypeError: score 'scorer' is NoneType None; {RETURNS}",
             },
         ),
     ],
