@@ -29,8 +29,12 @@ def as_text(value: Any) -> str:
             return inner
         if inner is not None and attribute == "response":  # a workflow agent's AgentOutput.response
             return as_text(inner)
-    if isinstance(value, dict) and len(value) == 1:
-        return as_text(next(iter(value.values())))
+    if isinstance(value, dict):  # a single-key dict, or a response or message read back from the store
+        if len(value) == 1:
+            return as_text(next(iter(value.values())))
+        for key in ("response", "content", "text"):
+            if isinstance(value.get(key), str):
+                return value[key]
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False, default=str)
     return str(value)

@@ -6,6 +6,7 @@ import sqlite3
 
 from chaintracer import Span, Store, Tracer
 from chaintracer.export import export_session
+from chaintracer.store.schema import SCHEMA_VERSION
 
 
 def test_version_1_store_is_upgraded_and_keeps_its_sessions(store_path):
@@ -27,5 +28,5 @@ def test_version_1_store_is_upgraded_and_keeps_its_sessions(store_path):
     assert (session["id"], session["status"]) == (info.id, "flushed")
     assert [t["name"] for t in export_session(store, info.id)["traces"]] == ["old"]
     with sqlite3.connect(store_path) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'traces_by_latency'").fetchone()[0] == 1
