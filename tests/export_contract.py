@@ -178,7 +178,7 @@ def _validate_span(
         return None
     found.append(span)
     extra = set(span) - SPAN_KEYS - OPTIONAL_SPAN_KEYS
-    if not SPAN_KEYS <= set(span) or extra:
+    if not set(span) >= SPAN_KEYS or extra:
         problems.append(f"{where}: keys differ: missing {sorted(SPAN_KEYS - set(span))}, extra {sorted(extra)}")
     if "scores" in span:
         if parent_id is not None:
