@@ -21,6 +21,7 @@ import threading
 from typing import Any
 from urllib.parse import urlparse
 
+from chaintracer.experiments import wandb_rows as experiment_rows
 from chaintracer.exporters import wandb_rows
 from chaintracer.kinds import wandb_kind
 from chaintracer.settings import Settings
@@ -171,6 +172,7 @@ class WandbExporter:
 
     def _init(self, session: dict[str, Any]) -> Any:
         config = dict(session.get("config") or {})
+        config.update(experiment_rows.run_config(session))  # a variant session: its params, top level
         if session.get("model"):
             config["asset"] = session["model"]
         # chaintracer already traces the LLM calls: keep wandb from suggesting or starting Weave,
@@ -221,6 +223,9 @@ class WandbExporter:
         )
         if visual_files:
             run.log({"visualizations": visual_files})
+        evaluation = experiment_rows.evaluation_table(document)  # an experiment session: one row per example
+        if evaluation is not None:
+            run.log({"evaluation": wandb.Table(columns=evaluation[0], data=evaluation[1])})
 
     def _log_model(self, run: Any, session: dict[str, Any]) -> None:
         artifact = wandb.Artifact(
