@@ -14,7 +14,7 @@ from chaintracer.experiments.wandb_rows import evaluation_table
 from chaintracer.export import export_session
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "wandb"))
-from runfile import read_run  # noqa: E402
+from runfile import read_run
 
 DATA = [{"inputs": {"word": w}, "expected": w.upper(), "id": w} for w in ("ant", "bee", "cat")]
 
