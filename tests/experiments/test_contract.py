@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import ONE_WRONG, RIGHT
+from experiment_fixtures import ONE_WRONG, RIGHT
 from export_contract import validate_export
 from langchain_core.language_models import FakeListChatModel
 from langchain_core.output_parsers import StrOutputParser

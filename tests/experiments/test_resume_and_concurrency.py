@@ -74,7 +74,7 @@ def test_resume_refuses_a_different_experiment(store_path):
 
 def test_concurrent_examples_keep_their_traces_apart(chain, data, store_path):
     """With max_concurrency=3 examples overlap in time, yet each trace holds only its own example's runs."""
-    from conftest import RIGHT
+    from experiment_fixtures import RIGHT
 
     running = []
     lock = threading.Lock()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,8 +13,17 @@ from chaintracer import scorers
 from chaintracer.experiments.wandb_rows import evaluation_table
 from chaintracer.export import export_session
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "wandb"))
-from runfile import read_run
+
+def _load_runfile():
+    """tests/wandb/runfile.py (the offline run file reader), loaded by path: no sys.path changes."""
+    path = Path(__file__).parents[1] / "wandb" / "runfile.py"
+    spec = importlib.util.spec_from_file_location("wandb_runfile_reader", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+read_run = _load_runfile().read_run
 
 DATA = [{"inputs": {"word": w}, "expected": w.upper(), "id": w} for w in ("ant", "bee", "cat")]
 
