@@ -28,18 +28,13 @@ class Example:
     expected: Any = None
     id: str | int | None = None
 
-    @property
-    def key(self) -> str:
-        """What pairs this example across variants and sessions: its id, else its position."""
-        return f"id:{self.id}" if self.id is not None else f"#{self.index}"
-
     def attribute(self) -> dict[str, Any]:
         """The ``attributes.example`` of the example's root span."""
         return {"index": self.index, "id": self.id, "expected": self.expected}
 
 
 def example_key(index: int, example_id: Any) -> str:
-    """The pairing key of a stored example (see ``Example.key``)."""
+    """What pairs an example across variants and sessions: its id, else its position."""
     return f"id:{example_id}" if example_id is not None else f"#{index}"
 
 

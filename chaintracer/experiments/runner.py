@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import inspect
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -291,8 +292,6 @@ def _describable(target: Target) -> bool:
 
 
 def _is_plain_function(value: Any) -> bool:
-    import inspect
-
     return inspect.isfunction(value) or inspect.ismethod(value) or inspect.isbuiltin(value)
 
 

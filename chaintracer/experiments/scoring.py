@@ -124,17 +124,6 @@ def failed(exc: BaseException) -> dict[str, Any]:
     return {"value": None, "error": f"{type(exc).__name__}: {exc}"[:2000]}
 
 
-def numeric(stored: Any) -> float | None:
-    """The number statistics use for a stored score (bools are 0/1; failed scores are None)."""
-    if isinstance(stored, dict):
-        stored = stored.get("value")
-    if isinstance(stored, bool):
-        return 1.0 if stored else 0.0
-    if isinstance(stored, (int, float)):
-        return float(stored)
-    return None
-
-
 def score_example(scorers: list[BoundScorer], arguments: dict[str, Any]) -> dict[str, Any]:
     """Every scorer's scores of one example; a name two scorers give is an error for that name."""
     scores: dict[str, Any] = {}

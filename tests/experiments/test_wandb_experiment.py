@@ -101,6 +101,7 @@ def test_evaluation_rows_carry_scores_and_feedback(store_path):
     first = document["traces"][0]["trace_id"]
     store.add_feedback(first, "funny", 0.0)
     store.add_feedback(first, "funny", 1.0, comment="on second thought")
+    assert exp.summary()["loud"]["funny"] == {"mean": 1.0, "ci_low": 1.0, "ci_high": 1.0, "n": 1}  # latest wins
     columns, rows = evaluation_table(export_session(store, exp.sessions[0].id))
     assert columns[-2:] == ["exact_match", "funny"]
     assert [(row[0], row[-2], row[-1]) for row in rows] == [(0, 1.0, 1.0), (1, 1.0, None), (2, 1.0, None)]
