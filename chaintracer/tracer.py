@@ -195,6 +195,24 @@ class Tracer:
         ROOT_SCOPE.reset(token)
         recorder.end(span_id)
 
+    def log_feedback(
+        self, trace_id: str, key: str, score: float | bool, comment: str | None = None, span_id: str | None = None
+    ) -> None:
+        """Attaches human feedback (a named score, an optional comment) to a stored trace, after the fact.
+
+        It goes on the trace's root span (or on ``span_id``) in the export, and ``key`` counts as
+        one more scorer in experiment summaries and comparisons (the latest feedback per trace
+        and key). A trace of the running session is written to the store first.
+        """
+        from chaintracer.experiments.feedback import check_feedback
+
+        key, number, comment = check_feedback(key, score, comment)
+        if not isinstance(trace_id, str) or not trace_id:
+            raise ValueError(f"trace_id must be a non-empty string, not {trace_id!r}")
+        if not self._finished:
+            self.force_flush()
+        self.store.add_feedback(trace_id, key, number, comment, span_id)
+
     def force_flush(self, timeout_s: float = 30.0) -> bool:
         """Encodes and writes every finished trace to the store now (the session stays open).
 

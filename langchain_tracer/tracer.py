@@ -63,6 +63,12 @@ class Tracer(BaseCallbackHandler):
         """Closes the session and writes it to the store (see ``chaintracer.Tracer.flush_tracker``)."""
         return self._core.flush_tracker(asset, reset=reset, finish=finish, name=name, **run_overrides)
 
+    def log_feedback(
+        self, trace_id: str, key: str, score: float | bool, comment: str | None = None, span_id: str | None = None
+    ) -> None:
+        """Attaches human feedback to a stored trace (see ``chaintracer.Tracer.log_feedback``)."""
+        self._core.log_feedback(trace_id, key, score, comment, span_id)
+
     def force_flush(self, timeout_s: float = 30.0) -> bool:
         """Writes every finished trace to the store now (see ``chaintracer.Tracer.force_flush``)."""
         return self._core.force_flush(timeout_s)

@@ -22,7 +22,7 @@ import threading
 from typing import Any
 from urllib.parse import urlparse
 
-from chaintracer.exporters import wandb_rows, wandb_tree
+from chaintracer.exporters import wandb_eval, wandb_rows, wandb_tree
 from chaintracer.settings import Settings
 
 try:
@@ -214,6 +214,7 @@ class WandbExporter:
         config = dict(session.get("config") or {})
         if session.get("model"):
             config["asset"] = session["model"]
+        config.update(wandb_eval.run_config(session))  # an experiment's variant: its params, top level
         # chaintracer already traces the LLM calls: keep wandb from suggesting or starting Weave,
         # which would trace them a second time. Only for this call; the user's setting wins.
         previous = os.environ.get("WANDB_DISABLE_WEAVE")

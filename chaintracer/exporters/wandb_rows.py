@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
+from chaintracer.exporters import wandb_eval
 from chaintracer.exporters.wandb_text import answer_text, generations, grade_text, output_text, prompt_text
 from chaintracer.kinds import MODEL_KINDS, family
 from chaintracer.metrics.complexity import TEXTSTAT_METRICS
@@ -363,13 +364,17 @@ def analysis_table(document: dict[str, Any], steps: dict[str, list[int]], html: 
 
 
 def tables(document: dict[str, Any], html: Html = _as_is) -> dict[str, Table]:
-    """The three tables of a session, by their key in the run."""
+    """The tables of a session, by their key in the run (and ``evaluation`` for an experiment's)."""
     actions, steps = action_table(document, html)
-    return {
+    found = {
         "traces": trace_table(document),
         "action_records": actions,
         "session_analysis": analysis_table(document, steps, html),
     }
+    evaluation = wandb_eval.evaluation_table(document)  # an experiment's session: one row per example
+    if evaluation is not None:
+        found["evaluation"] = Table(*evaluation)
+    return found
 
 
 def summary_metrics(summary: dict[str, Any]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sqlite3
 import tempfile
 import time
 from pathlib import Path
@@ -41,8 +42,14 @@ def create_store(path: Path, busy_timeout_ms: int) -> None:
         conn = connect(work, busy_timeout_ms, mode="rw")
         try:
             prepare(conn, work)
+            # The whole store into the main file before it is linked into place. Checked, not left
+            # to close(): on a full disk close() fails silently, and the -wal deleted below would
+            # take pages of the schema with it (a store readers call malformed).
+            busy, frames, copied = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            if busy or frames != copied:
+                raise sqlite3.OperationalError("database or disk is full (the new store could not be completed)")
         finally:
-            conn.close()  # checkpoints: the whole store is in the main file, no -wal left
+            conn.close()
         try:
             os.link(work, path)  # atomic, and never replaces a store another process made meanwhile
         except FileExistsError:

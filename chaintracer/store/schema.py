@@ -7,7 +7,7 @@ with their defaults (see ``chaintracer.store.connection``).
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 # "CTRC": tells a chaintracer store from any other SQLite file (stores from schema 3 on carry it).
 APPLICATION_ID = 0x43545243
 
@@ -63,6 +63,50 @@ TABLES = {
     content     TEXT NOT NULL,
     PRIMARY KEY (session_id, ref)
 """,
+    # Experiments (schema 4; see chaintracer/store/experiments.py). Scores and feedback arrive
+    # after a trace is stored: they live here and are merged into the export when it is read.
+    "experiments": """
+    id            TEXT PRIMARY KEY,
+    name          TEXT NOT NULL,
+    project       TEXT NOT NULL,
+    created_at    TEXT NOT NULL,
+    status        TEXT NOT NULL,    -- running | done | interrupted
+    dataset_hash  TEXT NOT NULL,
+    examples      INTEGER NOT NULL,
+    repetitions   INTEGER NOT NULL,
+    variants      TEXT NOT NULL,    -- JSON: variant -> params (a whole-target variant: its description)
+    scorers       TEXT NOT NULL     -- JSON list of scorer names
+""",
+    # One row per example run (variant x repetition x example), written with its scores.
+    "example_runs": """
+    session_id     TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+    trace_id       TEXT NOT NULL,
+    experiment_id  TEXT NOT NULL,
+    variant        TEXT NOT NULL,
+    repetition     INTEGER NOT NULL,
+    example_index  INTEGER NOT NULL,
+    example_id     TEXT,            -- JSON of the example's id, or NULL
+    error          TEXT,            -- the target's error ("Type: message"), or NULL
+    PRIMARY KEY (session_id, trace_id)
+""",
+    "scores": """
+    session_id  TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+    trace_id    TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    value       REAL,               -- what statistics use (bools as 0/1), NULL when the scorer failed
+    detail      TEXT NOT NULL,      -- JSON as exported under the root span's "scores"
+    PRIMARY KEY (session_id, trace_id, name)
+""",
+    "feedback": """
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    session_id  TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+    trace_id    TEXT NOT NULL,
+    span_id     TEXT NOT NULL,
+    key         TEXT NOT NULL,
+    score       REAL NOT NULL,
+    comment     TEXT,
+    at          TEXT NOT NULL
+""",
 }
 
 INDEXES = (
@@ -73,6 +117,10 @@ INDEXES = (
     "traces_by_start ON traces (session_id, start_time, seq)",
     "traces_by_latency ON traces (session_id, latency_ms)",
     "traces_by_input ON traces (session_id, input)",
+    "traces_by_trace_id ON traces (trace_id)",
+    "experiments_by_name ON experiments (name, created_at)",
+    "example_runs_by_experiment ON example_runs (experiment_id, variant, repetition)",
+    "feedback_by_session ON feedback (session_id, trace_id)",
 )
 
 # Columns added after the first release, with the value older rows read as.
@@ -88,6 +136,7 @@ MIGRATIONS = {
         "ALTER TABLE sessions ADD COLUMN host TEXT",
         "ALTER TABLE sessions ADD COLUMN pid_start TEXT",
     ),
+    3: (),  # 3 -> 4 adds the experiment tables and indexes only, which the DDL creates
 }
 
 

@@ -26,13 +26,14 @@ from chaintracer.encoding import EncodedTrace
 from chaintracer.store import pages, read, write
 from chaintracer.store.connection import open_reader, open_writer
 from chaintracer.store.errors import SessionNotFound, StoreError, store_error
+from chaintracer.store.experiments import ExperimentStore
 from chaintracer.store.process import this_process
 from chaintracer.store.schema import STORED_STATUSES
 
 BUSY_TIMEOUT_MS = 10_000
 
 
-class Store:
+class Store(ExperimentStore):
     """A chaintracer SQLite file. ``Store(path)`` writes (the file is made on first write);
     ``Store(path, create=False)`` reads an existing store through a read-only connection (and
     writes, for ``set_export``, only to a store that exists).

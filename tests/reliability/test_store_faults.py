@@ -301,7 +301,7 @@ def test_reads_are_read_only_in_sqlite_itself(tmp_path):
 _FULL_DISK = """
 import json, os, subprocess, sys
 folder = sys.argv[1]
-done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", folder], capture_output=True, text=True)
+done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", folder], capture_output=True, text=True)
 if done.returncode:
     print(json.dumps({"skip": done.stderr.strip()}))
     sys.exit(0)
@@ -333,7 +333,7 @@ print(json.dumps({
 
 
 def test_full_disk_is_a_store_error_and_the_session_waits_for_space(tmp_path):
-    """On a full disk (256 KiB tmpfs) the flush names the path and the fix; with space, the same tracer stores all."""
+    """On a full disk (512 KiB tmpfs) the flush names the path and the fix; with space, the same tracer stores all."""
     folder = tmp_path / "small-disk"
     folder.mkdir()
     result = _in_mount_namespace(_FULL_DISK, str(folder))
@@ -556,3 +556,37 @@ def test_sigkill_during_the_first_write_never_leaves_a_file_readers_reject(tmp_p
     listed = _cli("sessions", "--store", str(sorted(targets)[-1]))
     assert listed.returncode == 0, listed.stderr
     print(f"{interrupted} of 24 kills left an empty store behind")
+
+
+_TOO_SMALL_TO_CREATE = """
+import json, os, subprocess, sys
+folder = sys.argv[1]
+# Room for the new store's main file, not for it and its write-ahead log at once.
+done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", folder], capture_output=True, text=True)
+if done.returncode:
+    print(json.dumps({"skip": done.stderr.strip()}))
+    sys.exit(0)
+from chaintracer import Span, StoreError, Tracer
+path = os.path.join(folder, "traces.db")
+tracer = Tracer(store=path)
+tracer.log_trace(Span("first", "chain"))
+try:
+    tracer.flush_tracker(name="first")
+    error = None
+except StoreError as exc:
+    error = str(exc)
+left = sorted(os.listdir(folder))
+subprocess.run(["mount", "-o", "remount,size=32m", folder], check=True)
+info = tracer.flush_tracker(name="first", finish=True)
+print(json.dumps({"error": error, "left": left, "traces": info.summary["traces"]}))
+"""
+
+
+def test_a_store_that_cannot_be_completed_is_never_put_in_place(tmp_path):
+    """A disk too small for a new store: "disk is full", no half-made store left, and a later flush creates it."""
+    folder = tmp_path / "tiny-disk"
+    folder.mkdir()
+    result = _in_mount_namespace(_TOO_SMALL_TO_CREATE, str(folder))
+    assert result["error"] is not None and "disk is full" in result["error"]
+    assert result["left"] == []
+    assert result["traces"] == 1
