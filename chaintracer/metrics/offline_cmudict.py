@@ -9,8 +9,8 @@ it by name, e.g. ``backend.counts._count_syllables``) by a function with the sam
 returns ``cmudict.dict()``. This is process-wide, as textstat's own lookup is: the user's direct
 textstat calls then run offline too, with the same pronunciations.
 
-A textstat that declares NLTK but holds no hook of that contract is refused (``RuntimeError``)
-rather than called: a download must never happen.
+A textstat whose hook has another contract, or that declares NLTK but holds no hook, is refused
+(``RuntimeError``) rather than called: a download must never happen.
 """
 
 from __future__ import annotations
@@ -53,22 +53,25 @@ def offline_get_cmudict(lang: str) -> dict[str, list[list[str]]] | None:
 def install() -> int:
     """Puts ``offline_get_cmudict`` in place of textstat's ``get_cmudict``; returns how many modules held it.
 
-    Raises ``RuntimeError`` when the installed textstat depends on NLTK but no module holds a
-    ``get_cmudict(lang)`` to replace (a layout this code does not know could download).
+    Raises ``RuntimeError``, replacing nothing, when a textstat module holds a ``get_cmudict`` of
+    another contract, or when the installed textstat depends on NLTK but holds none: a layout
+    this code does not know could download.
     """
     import textstat  # noqa: F401  (imports textstat's modules, which bind the hook)
 
-    holders = [module for module in _textstat_modules() if _is_hook(getattr(module, HOOK, None))]
-    for module in holders:
-        setattr(module, HOOK, offline_get_cmudict)
-    if not holders and not _already_installed() and _needs_nltk():
-        version = _version()
+    holders = [(module, getattr(module, HOOK)) for module in _textstat_modules() if hasattr(module, HOOK)]
+    unknown = [module.__name__ for module, hook in holders if hook is not offline_get_cmudict and not _is_hook(hook)]
+    if unknown or (not holders and _needs_nltk()):
+        where = f"a {HOOK} of another kind in {', '.join(unknown)}" if unknown else f"no {HOOK}(lang)"
         raise RuntimeError(
-            f"chaintracer: textstat {version} reads cmudict through NLTK, but it has no "
-            f"{HOOK}(lang) for chaintracer to replace, so it could call nltk.download at run time. "
-            f"Install a textstat chaintracer knows: pip install 'textstat=={_known()}'"
+            f"chaintracer: textstat {_version()} reads cmudict through NLTK and has {where} for chaintracer "
+            f"to replace, so it could call nltk.download at run time. Install a textstat chaintracer knows: "
+            f"pip install 'textstat=={_known()}'"
         )
-    return len(holders)
+    replaced = [module for module, hook in holders if hook is not offline_get_cmudict]
+    for module in replaced:
+        setattr(module, HOOK, offline_get_cmudict)
+    return len(replaced)
 
 
 def _textstat_modules() -> list[Any]:
@@ -76,19 +79,13 @@ def _textstat_modules() -> list[Any]:
 
 
 def _is_hook(value: Any) -> bool:
-    """A textstat function named get_cmudict taking exactly ``lang`` (what textstat 0.7.9-0.7.13 define)."""
-    if value is offline_get_cmudict or not callable(value):
-        return False
-    if not str(getattr(value, "__module__", "")).startswith("textstat"):
+    """A textstat function taking exactly ``lang`` (the ``get_cmudict`` of textstat 0.7.9-0.7.13)."""
+    if not callable(value) or not str(getattr(value, "__module__", "")).startswith("textstat"):
         return False
     try:
         return list(inspect.signature(value).parameters) == ["lang"]
     except (TypeError, ValueError):
         return False
-
-
-def _already_installed() -> bool:
-    return any(getattr(module, HOOK, None) is offline_get_cmudict for module in _textstat_modules())
 
 
 def _needs_nltk() -> bool:

@@ -69,8 +69,22 @@ def test_a_textstat_without_a_known_hook_is_refused(monkeypatch):
     """A textstat that depends on NLTK but has no get_cmudict(lang) to replace is never called."""
     for module, _ in textstat_hooks():
         monkeypatch.delattr(module, "get_cmudict")
-    with pytest.raises(RuntimeError, match=r"could call nltk\.download.*pip install 'textstat==0\.7\.13'"):
+    with pytest.raises(RuntimeError, match=r"no get_cmudict\(lang\).*could call nltk\.download.*textstat==0\.7\.13"):
         TextstatEngine("en_US")
+
+
+def test_a_hook_of_another_contract_is_refused_and_nothing_replaced(monkeypatch):
+    """If one textstat module's get_cmudict takes other arguments, no module's lookup is replaced."""
+
+    def get_cmudict(lang, source):  # as a later textstat might define it
+        raise AssertionError("never called")
+
+    hooks = textstat_hooks()
+    get_cmudict.__module__ = hooks[0][0].__name__
+    monkeypatch.setattr(hooks[0][0], "get_cmudict", get_cmudict)
+    with pytest.raises(RuntimeError, match=rf"another kind in {hooks[0][0].__name__}"):
+        TextstatEngine("en_US")
+    assert all(hook is not offline_cmudict.offline_get_cmudict for _, hook in textstat_hooks())
 
 
 def test_languages_side_by_side_in_threads():
