@@ -6,7 +6,7 @@
 | store              | CHAINTRACER_STORE              | ./chaintracer.db   |
 | max_payload_bytes  | CHAINTRACER_MAX_PAYLOAD_BYTES  | 65536              |
 | max_queue          | CHAINTRACER_MAX_QUEUE          | 2048               |
-| max_queue_bytes    | CHAINTRACER_MAX_QUEUE_BYTES    | 67108864 (64 MiB)  |
+| max_queue_bytes    | CHAINTRACER_MAX_QUEUE_BYTES    | 16777216 (16 MiB)  |
 | backends           | CHAINTRACER_BACKENDS (a,b)     | ("local",)         |
 
 Everything else (entity, name, tags, group, job_type, notes, complexity_metrics, visualize,
@@ -24,7 +24,7 @@ from typing import Any
 DEFAULT_STORE = "chaintracer.db"
 DEFAULT_MAX_PAYLOAD_BYTES = 65536
 DEFAULT_MAX_QUEUE = 2048
-DEFAULT_MAX_QUEUE_BYTES = 64 * 1024 * 1024
+DEFAULT_MAX_QUEUE_BYTES = 16 * 1024 * 1024
 # Fields of a session that a flush's run overrides may replace; other overrides go to config.
 SESSION_FIELDS = ("project", "entity", "name", "tags", "group", "job_type", "notes")
 BACKENDS = ("local", "wandb")

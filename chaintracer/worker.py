@@ -79,8 +79,10 @@ class Worker:
         if self._thread is None:
             self._start()
         with self._lock:
-            full = len(self._items) >= self._max_items or (
-                self._max_bytes is not None and self._bytes + size > self._max_bytes and self._items
+            queued = len(self._items)
+            # Over the byte budget only with others queued: one large item alone still goes.
+            full = queued >= self._max_items or (
+                self._max_bytes is not None and queued > 0 and self._bytes + size > self._max_bytes
             )
             if not full:
                 self._bytes += size

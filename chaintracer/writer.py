@@ -30,6 +30,9 @@ logger = logging.getLogger("chaintracer")
 
 SPILL_EVERY_TRACES = 4096
 SPILL_EVERY_S = 0.5
+# Encoded traces waiting for a write: past this many bytes whoever adds one writes them at once,
+# so a program that outruns the worker holds a bounded amount of encoded JSON.
+SPILL_EVERY_BYTES = 8 * 1024 * 1024
 
 
 class SessionWriter:
@@ -44,17 +47,22 @@ class SessionWriter:
         self._write_lock = threading.Lock()
         self._oldest_unwritten: float | None = None  # monotonic time the oldest unwritten trace arrived
         self._spill_failures = 0
+        self._unwritten_bytes = 0
         self.dirty = False  # traces added since the last flush (what an exit without flush must save)
 
     def add(self, traces: list[EncodedTrace]) -> Session:
-        """Adds finished traces to the current session; returns it."""
+        """Adds finished traces to the current session (writing them at once past ``SPILL_EVERY_BYTES``)."""
         with self._lock:
             session = self.session
             for trace in traces:
                 session.add(trace)
+                self._unwritten_bytes += len(trace.tree_json)
             if self._oldest_unwritten is None and traces:
                 self._oldest_unwritten = time.monotonic()
             self.dirty = self.dirty or bool(traces)
+            full = self._unwritten_bytes >= SPILL_EVERY_BYTES
+        if full:
+            self.spill()
         return session
 
     def tick(self, force: bool = False) -> bool:
@@ -76,6 +84,7 @@ class SessionWriter:
                 session = self.session
                 pending = session.pending()
                 self._oldest_unwritten = None
+                self._unwritten_bytes = 0
                 if not pending:
                     return True
                 record = session.record(self.provisional_name(), {}, {}, None)
@@ -87,6 +96,7 @@ class SessionWriter:
                 with self._lock:
                     if self._oldest_unwritten is None:
                         self._oldest_unwritten = time.monotonic()
+                    self._unwritten_bytes += sum(len(trace.tree_json) for trace in pending)
                 if self._spill_failures == 1:
                     logger.warning("chaintracer: could not write finished traces yet (%s); kept for the flush", exc)
                 return False
@@ -126,6 +136,7 @@ class SessionWriter:
             session.name = name
             session.mark_stored(pending)
             self._oldest_unwritten = None
+            self._unwritten_bytes = 0
             self.dirty = False
             self.flushed_sessions += 1
             if new_session:
