@@ -45,7 +45,9 @@ class Tracer:
         store: Path of the SQLite store (env ``CHAINTRACER_STORE``; default ``./chaintracer.db``).
         max_payload_bytes: Larger inputs/outputs are truncated with a visible marker.
         max_queue: Finished traces waiting for encoding before the caller encodes them itself.
-        backends: Where flushed sessions go: "local" (always) plus e.g. "wandb".
+        backends: Where flushed sessions go: "local" (always) plus "wandb" and/or "otlp".
+        otlp_endpoint: OTLP/HTTP collector URL for the "otlp" backend (default: the
+            ``OTEL_EXPORTER_OTLP_ENDPOINT`` variables, else http://localhost:4318).
         metrics_lang: Language passed to textstat for complexity metrics.
         spacy_model: Name of the spaCy pipeline for visualisations (or pass ``nlp``).
         nlp: A loaded spaCy ``Language`` to use instead of ``spacy_model``.
@@ -68,6 +70,7 @@ class Tracer:
         max_payload_bytes: int | None = None,
         max_queue: int | None = None,
         backends: list[str] | tuple[str, ...] | None = None,
+        otlp_endpoint: str | None = None,
         metrics_lang: str | None = None,
         spacy_model: str | None = None,
         nlp: Any = None,
@@ -88,6 +91,7 @@ class Tracer:
             max_payload_bytes=max_payload_bytes,
             max_queue=max_queue,
             backends=backends,
+            otlp_endpoint=otlp_endpoint,
             metrics_lang=metrics_lang,
             spacy_model=spacy_model,
             analyze_prompts=analyze_prompts,
