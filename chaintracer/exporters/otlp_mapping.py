@@ -77,7 +77,9 @@ _REQUEST_PARAMETERS = {
     "seed": gen_ai.GEN_AI_REQUEST_SEED,
 }
 # Span attributes that have a place in the vocabularies; the rest go to chaintracer.attributes.
-_MAPPED = frozenset({"model", "response_model", "provider", "invocation_params", "tokens", "tags", "metadata"})
+_MAPPED = frozenset(
+    {"model", "response_model", "provider", "invocation_params", "tokens", "tags", "metadata", "events"}
+)
 _MAPPED_TOOL = frozenset({"description", "parameters"})
 
 
