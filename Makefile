@@ -33,7 +33,7 @@ test: $(STAMP) $(PHOENIX_STAMP) browser
 browser:
 	scripts/install-browser.sh
 
-bench: $(STAMP)
+bench: $(STAMP) $(PHOENIX_STAMP)
 	$(PY) bench/run.py
 
 lint: $(STAMP)

@@ -52,7 +52,7 @@ class Phoenix:
                 spans = []
             if len(spans) >= expected or time.monotonic() > deadline:
                 return spans
-            time.sleep(0.25)
+            time.sleep(0.5)
 
     def stop(self) -> None:
         if self.process is None:
