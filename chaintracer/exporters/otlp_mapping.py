@@ -3,7 +3,8 @@
 A pure function of one exported root span (the JSON export contract) and its session, so a
 live export (``stream_logs``, ``flush_tracker``) and a later ``chaintracer push --to otlp``
 send the same spans. Attribute names come from ``openinference-semantic-conventions`` and
-OpenTelemetry's GenAI conventions; the SDK's OTLP exporter encodes the result.
+OpenTelemetry's GenAI conventions (the per-kind and message attributes are in
+``otlp_attributes``); the SDK's OTLP exporter encodes the result.
 
 Ids are stable: a trace id that is a UUID keeps its 128 bits (the id you see in chaintracer is
 the id in the collector), any other id is hashed; span ids are the first 8 bytes of a SHA-256
@@ -19,7 +20,6 @@ already cut to ``max_payload_bytes`` and masked when the trace was recorded.
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta, timezone
@@ -27,23 +27,25 @@ from itertools import islice
 from typing import Any
 
 from openinference.semconv.resource import ResourceAttributes
-from openinference.semconv.trace import (
-    DocumentAttributes,
-    MessageAttributes,
-    OpenInferenceMimeTypeValues,
-    SpanAttributes,
-    ToolCallAttributes,
-)
+from openinference.semconv.trace import OpenInferenceMimeTypeValues, SpanAttributes
 from opentelemetry.attributes import BoundedAttributes
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import Event, ReadableSpan, SpanLimits
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
-from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as gen_ai
 from opentelemetry.semconv.attributes import exception_attributes, service_attributes
 from opentelemetry.trace import SpanContext, Status, StatusCode, TraceFlags
 
 from chaintracer import __version__
-from chaintracer.kinds import MODEL_KINDS, openinference_kind
+from chaintracer.exporters.otlp_attributes import (
+    json_text,
+    kind_attributes,
+    payload_attributes,
+    put,
+    scalar,
+    text,
+    textual,
+)
+from chaintracer.kinds import openinference_kind
 from chaintracer.spantree import walk
 
 # Our own attributes (kind, status, scores, feedback, metrics, the rest) all start with this.
@@ -53,29 +55,6 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MICROSECOND = timedelta(microseconds=1)
 _SAMPLED = TraceFlags(TraceFlags.SAMPLED)
 
-# LangChain's message types, in OpenInference's (OpenAI's) role names.
-_ROLES = {"human": "user", "ai": "assistant", "AIMessageChunk": "assistant"}
-# GenAI's operation for each kind that has one.
-_OPERATIONS = {
-    "chat_model": gen_ai.GenAiOperationNameValues.CHAT.value,
-    "llm": gen_ai.GenAiOperationNameValues.TEXT_COMPLETION.value,
-    "embedding": gen_ai.GenAiOperationNameValues.EMBEDDINGS.value,
-    "retriever": gen_ai.GenAiOperationNameValues.RETRIEVAL.value,
-    "tool": gen_ai.GenAiOperationNameValues.EXECUTE_TOOL.value,
-    "agent": gen_ai.GenAiOperationNameValues.INVOKE_AGENT.value,
-}
-# Invocation parameters (LangChain's and LlamaIndex's names) with a GenAI request attribute.
-_REQUEST_PARAMETERS = {
-    "temperature": gen_ai.GEN_AI_REQUEST_TEMPERATURE,
-    "max_tokens": gen_ai.GEN_AI_REQUEST_MAX_TOKENS,
-    "max_new_tokens": gen_ai.GEN_AI_REQUEST_MAX_TOKENS,
-    "max_output_tokens": gen_ai.GEN_AI_REQUEST_MAX_TOKENS,
-    "top_p": gen_ai.GEN_AI_REQUEST_TOP_P,
-    "top_k": gen_ai.GEN_AI_REQUEST_TOP_K,
-    "frequency_penalty": gen_ai.GEN_AI_REQUEST_FREQUENCY_PENALTY,
-    "presence_penalty": gen_ai.GEN_AI_REQUEST_PRESENCE_PENALTY,
-    "seed": gen_ai.GEN_AI_REQUEST_SEED,
-}
 # Span attributes that have a place in the vocabularies; the rest go to chaintracer.attributes.
 _MAPPED = frozenset(
     {"model", "response_model", "provider", "invocation_params", "tokens", "tags", "metadata", "events"}
@@ -145,152 +124,34 @@ def span_attributes(span: dict[str, Any], session: dict[str, Any]) -> dict[str, 
     attributes = span.get("attributes") or {}
     out: dict[str, Any] = {}
     kind = span["kind"]
-    _put(out, SpanAttributes.OPENINFERENCE_SPAN_KIND, openinference_kind(kind))
-    _put(out, SpanAttributes.SESSION_ID, session["id"])
+    put(out, SpanAttributes.OPENINFERENCE_SPAN_KIND, openinference_kind(kind))
+    put(out, SpanAttributes.SESSION_ID, session["id"])
     for direction, value in (("input", span.get("inputs")), ("output", span.get("outputs"))):
         if value is not None:
             mime = OpenInferenceMimeTypeValues.TEXT if isinstance(value, str) else OpenInferenceMimeTypeValues.JSON
-            _put(out, f"{direction}.value", _textual(value))
-            _put(out, f"{direction}.mime_type", mime.value)
-    _put(out, f"{PREFIX}kind", kind)
+            put(out, f"{direction}.value", textual(value))
+            put(out, f"{direction}.mime_type", mime.value)
+    put(out, f"{PREFIX}kind", kind)
     if span["status"] == "incomplete":
-        _put(out, f"{PREFIX}status", "incomplete")
-    out.update(_kind_attributes(span, attributes))
-    _put(out, SpanAttributes.TAG_TAGS, _tags(session, attributes.get("tags")))
+        put(out, f"{PREFIX}status", "incomplete")
+    out.update(kind_attributes(span, attributes))
+    put(out, SpanAttributes.TAG_TAGS, _tags(session, attributes.get("tags")))
     metadata = dict(attributes["metadata"]) if isinstance(attributes.get("metadata"), dict) else {}
     if isinstance(attributes.get("tags"), dict):  # LlamaIndex's tags are a dict: keep them as metadata
         metadata["tags"] = attributes["tags"]
-    _put(out, SpanAttributes.METADATA, _json(metadata) if metadata else None)
+    put(out, SpanAttributes.METADATA, json_text(metadata) if metadata else None)
     for name, value in (span.get("scores") or {}).items():
-        _put(out, f"{PREFIX}scores.{name}", _scalar(value))
+        put(out, f"{PREFIX}scores.{name}", scalar(value))
     for index, feedback in enumerate(span.get("feedback") or ()):
         for field in ("key", "score", "comment", "at"):
-            _put(out, f"{PREFIX}feedback.{index}.{field}", _scalar(feedback.get(field)))
-    out.update(_payload_attributes(span))
+            put(out, f"{PREFIX}feedback.{index}.{field}", scalar(feedback.get(field)))
+    out.update(payload_attributes(span))
     for name, value in (span.get("metrics") or {}).items():
-        _put(out, f"{PREFIX}metrics.{name}", _scalar(value))
+        put(out, f"{PREFIX}metrics.{name}", scalar(value))
     mapped = _MAPPED | (_MAPPED_TOOL if kind == "tool" else frozenset())
     rest = {key: value for key, value in attributes.items() if key not in mapped}
-    _put(out, f"{PREFIX}attributes", _json(rest) if rest else None)
+    put(out, f"{PREFIX}attributes", json_text(rest) if rest else None)
     return out
-
-
-def _kind_attributes(span: dict[str, Any], attributes: dict[str, Any]) -> dict[str, Any]:
-    """Model, provider, tokens and parameters (models), tool and agent names, embedding model."""
-    out: dict[str, Any] = {}
-    kind = span["kind"]
-    model, response_model = _text(attributes.get("model")), _text(attributes.get("response_model"))
-    metadata = attributes.get("metadata") if isinstance(attributes.get("metadata"), dict) else {}
-    provider = _text(attributes.get("provider")) or _text(metadata.get("ls_provider"))
-    params = attributes.get("invocation_params") if isinstance(attributes.get("invocation_params"), dict) else {}
-    tokens = attributes.get("tokens") if isinstance(attributes.get("tokens"), dict) else {}
-    _put(out, gen_ai.GEN_AI_OPERATION_NAME, _OPERATIONS.get(kind))
-    if kind in MODEL_KINDS:
-        _put(out, SpanAttributes.LLM_MODEL_NAME, response_model or model)
-        _put(out, SpanAttributes.LLM_PROVIDER, provider)
-        _put(out, gen_ai.GEN_AI_PROVIDER_NAME, provider)
-        _put(out, gen_ai.GEN_AI_REQUEST_MODEL, model)
-        _put(out, gen_ai.GEN_AI_RESPONSE_MODEL, response_model)
-        for key, name in (("prompt", "PROMPT"), ("completion", "COMPLETION"), ("total", "TOTAL")):
-            _put(out, getattr(SpanAttributes, f"LLM_TOKEN_COUNT_{name}"), _count(tokens.get(key)))
-        _put(out, gen_ai.GEN_AI_USAGE_INPUT_TOKENS, _count(tokens.get("prompt")))
-        _put(out, gen_ai.GEN_AI_USAGE_OUTPUT_TOKENS, _count(tokens.get("completion")))
-        for key, name in _REQUEST_PARAMETERS.items():
-            _put(out, name, _number(params.get(key)))
-        stop = params.get("stop")
-        _put(out, gen_ai.GEN_AI_REQUEST_STOP_SEQUENCES, [stop] if isinstance(stop, str) else _strings(stop))
-        _put(out, SpanAttributes.LLM_INVOCATION_PARAMETERS, _json(params) if params else None)
-    elif kind == "embedding":
-        _put(out, SpanAttributes.EMBEDDING_MODEL_NAME, model)
-        _put(out, gen_ai.GEN_AI_REQUEST_MODEL, model)
-    elif kind == "tool":
-        _put(out, SpanAttributes.TOOL_NAME, span["name"])
-        _put(out, gen_ai.GEN_AI_TOOL_NAME, span["name"])
-        _put(out, SpanAttributes.TOOL_DESCRIPTION, _text(attributes.get("description")))
-        parameters = attributes.get("parameters")  # the tool's argument schema, when an adapter records it
-        _put(out, SpanAttributes.TOOL_PARAMETERS, _json(parameters) if isinstance(parameters, dict) else None)
-    elif kind == "agent":
-        _put(out, SpanAttributes.AGENT_NAME, span["name"])
-        _put(out, gen_ai.GEN_AI_AGENT_NAME, span["name"])
-    return out
-
-
-def _payload_attributes(span: dict[str, Any]) -> dict[str, Any]:
-    """Chat messages (with tool calls), completion prompts and retrieved documents, flattened."""
-    out: dict[str, Any] = {}
-    kind, inputs, outputs = span["kind"], span.get("inputs"), span.get("outputs")
-    if kind in MODEL_KINDS:
-        prompts = _strings(inputs)
-        if prompts:
-            _put(out, SpanAttributes.LLM_PROMPTS, prompts)
-        for prefix, messages in (
-            (SpanAttributes.LLM_INPUT_MESSAGES, _input_messages(inputs)),
-            (SpanAttributes.LLM_OUTPUT_MESSAGES, _output_messages(outputs)),
-        ):
-            for index, message in enumerate(messages):
-                out.update(_message(f"{prefix}.{index}.", message))
-    elif kind == "retriever":
-        for index, document in enumerate(_documents(outputs)):
-            base = f"{SpanAttributes.RETRIEVAL_DOCUMENTS}.{index}."
-            _put(out, base + DocumentAttributes.DOCUMENT_ID, _text(document.get("id")))
-            content = document.get("text", document.get("page_content", document.get("content")))
-            _put(out, base + DocumentAttributes.DOCUMENT_CONTENT, _text(content))
-            _put(out, base + DocumentAttributes.DOCUMENT_SCORE, _number(document.get("score")))
-            metadata = document.get("metadata")
-            _put(out, base + DocumentAttributes.DOCUMENT_METADATA, _json(metadata) if metadata else None)
-    return out
-
-
-def _input_messages(inputs: Any) -> list[dict[str, Any]]:
-    if isinstance(inputs, dict):  # LlamaIndex: {"messages": [...]}
-        inputs = inputs.get("messages")
-    elif isinstance(inputs, list) and inputs and isinstance(inputs[0], list):  # LangChain: one list per prompt
-        inputs = inputs[0]
-    return [message for message in inputs if isinstance(message, dict)] if isinstance(inputs, list) else []
-
-
-def _output_messages(outputs: Any) -> list[dict[str, Any]]:
-    if not isinstance(outputs, dict):
-        return []
-    if isinstance(outputs.get("message"), dict):  # LlamaIndex: {"message": {...}}
-        return [outputs["message"]]
-    generations = outputs.get("generations")  # LangChain: {"generations": [[{"message": {...}}]]}
-    first = generations[0] if isinstance(generations, list) and generations else None
-    if not isinstance(first, list):
-        return []
-    return [g["message"] for g in first if isinstance(g, dict) and isinstance(g.get("message"), dict)]
-
-
-def _message(base: str, message: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    role = _text(message.get("role"))
-    _put(out, base + MessageAttributes.MESSAGE_ROLE, _ROLES.get(role, role) if role else None)
-    content = message.get("content")
-    _put(out, base + MessageAttributes.MESSAGE_CONTENT, _textual(content))
-    _put(out, base + MessageAttributes.MESSAGE_NAME, _text(message.get("name")))
-    extra = message.get("additional_kwargs") if isinstance(message.get("additional_kwargs"), dict) else {}
-    call_id = _text(message.get("tool_call_id")) or _text(extra.get("tool_call_id"))  # LlamaIndex keeps it in extra
-    _put(out, base + MessageAttributes.MESSAGE_TOOL_CALL_ID, call_id)
-    for index, call in enumerate(message.get("tool_calls") or ()):
-        if not isinstance(call, dict):
-            continue
-        function = call.get("function") if isinstance(call.get("function"), dict) else {}  # OpenAI's shape
-        arguments = call.get("args", call.get("arguments", function.get("arguments")))
-        call_base = f"{base}{MessageAttributes.MESSAGE_TOOL_CALLS}.{index}."
-        _put(out, call_base + ToolCallAttributes.TOOL_CALL_ID, _text(call.get("id")))
-        _put(out, call_base + ToolCallAttributes.TOOL_CALL_FUNCTION_NAME, _text(call.get("name", function.get("name"))))
-        _put(
-            out,
-            call_base + ToolCallAttributes.TOOL_CALL_FUNCTION_ARGUMENTS_JSON,
-            _textual(arguments),
-        )
-    return out
-
-
-def _documents(outputs: Any) -> list[dict[str, Any]]:
-    if isinstance(outputs, dict):
-        outputs = outputs.get("documents", outputs.get("nodes"))
-    return [document for document in outputs if isinstance(document, dict)] if isinstance(outputs, list) else []
 
 
 def _events(span: dict[str, Any], end_ns: int) -> Iterator[tuple[str, dict[str, Any], int]]:
@@ -298,15 +159,15 @@ def _events(span: dict[str, Any], end_ns: int) -> Iterator[tuple[str, dict[str, 
     error = span.get("error")
     if span["status"] == "error" and error:
         exception: dict[str, Any] = {}
-        _put(exception, exception_attributes.EXCEPTION_TYPE, _text(error.get("type")))
-        _put(exception, exception_attributes.EXCEPTION_MESSAGE, _text(error.get("message")))
-        _put(exception, exception_attributes.EXCEPTION_STACKTRACE, _text(error.get("traceback")))
+        put(exception, exception_attributes.EXCEPTION_TYPE, text(error.get("type")))
+        put(exception, exception_attributes.EXCEPTION_MESSAGE, text(error.get("message")))
+        put(exception, exception_attributes.EXCEPTION_STACKTRACE, text(error.get("traceback")))
         yield "exception", exception, end_ns
     for event in (span.get("attributes") or {}).get("events") or ():
         if isinstance(event, dict) and isinstance(event.get("name"), str):
             payload = event.get("payload")
-            attributes = {} if payload is None else {f"{PREFIX}payload": _scalar(payload)}
-            yield event["name"], attributes, _ns(event["time"]) if isinstance(event.get("time"), str) else end_ns
+            attributes = {} if payload is None else {f"{PREFIX}payload": scalar(payload)}
+            yield event["name"], attributes, _event_ns(event.get("time"), end_ns)
 
 
 def _status(span: dict[str, Any]) -> Status:
@@ -333,45 +194,13 @@ def _tags(session: dict[str, Any], span_tags: Any) -> list[str] | None:
     return list(dict.fromkeys(tags)) or None
 
 
-def _put(out: dict[str, Any], key: str, value: Any) -> None:
-    if value is not None and value != "" and value != []:
-        out[key] = value
+def _event_ns(iso_time: Any, default: int) -> int:
+    try:
+        return _ns(iso_time)
+    except (TypeError, ValueError):
+        return default
 
 
 def _ns(iso_time: str) -> int:
     moment = datetime.fromisoformat(iso_time)
     return (moment - _EPOCH) // _MICROSECOND * 1000
-
-
-def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
-
-
-def _textual(value: Any) -> str | None:
-    """Strings as they are, other JSON values as JSON text."""
-    return None if value is None else value if isinstance(value, str) else _json(value)
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def _count(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _number(value: Any) -> int | float | None:
-    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-
-def _strings(value: Any) -> list[str] | None:
-    if isinstance(value, list) and value and all(isinstance(item, str) for item in value):
-        return value
-    return None
-
-
-def _scalar(value: Any) -> Any:
-    """A valid attribute value: strings, numbers and booleans as they are, anything else as JSON."""
-    if value is None or isinstance(value, (str, bool, int, float)):
-        return value
-    return _json(value)

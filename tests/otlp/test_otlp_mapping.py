@@ -210,7 +210,7 @@ def test_attribute_limits_cut_the_least_important_first(monkeypatch):
         {"inputs": {"messages": "odd"}, "outputs": {"message": {"tool_calls": [None, {"function": "x"}]}}},
         {"inputs": [{"role": "user", "content": [{"type": "text", "text": "hi"}]}], "outputs": {"generations": [[1]]}},
         {"attributes": {"tokens": {"prompt": "3"}, "invocation_params": [], "metadata": "m", "tags": {"a": 1}}},
-        {"attributes": {"events": [{"name": "retry"}, {"time": "x"}, "text", {"name": "text", "time": None}]}},
+        {"attributes": {"events": [{"name": "retry"}, {"time": "x"}, "text", {"name": "text", "time": "soon"}]}},
     ],
 )
 def test_odd_shapes_map_without_error(shape):
