@@ -114,28 +114,3 @@ def test_missing_packages_name_the_extra(monkeypatch, store_path):
     monkeypatch.setitem(sys.modules, "opentelemetry.exporter.otlp.proto.http.trace_exporter", None)
     with pytest.raises(ImportError, match=r"pip install 'chaintracer\[otlp\]'"):
         Tracer(store=store_path, backends=["local", "otlp"])
-
-
-@pytest.mark.parametrize(
-    ("value", "error"),
-    [
-        ("localhost:6006", ValueError),
-        ("ftp://collector", ValueError),
-        ("http://user:secret@collector:4318", ValueError),
-        (6006, TypeError),
-    ],
-)
-def test_bad_endpoint_is_refused_naming_it(store_path, value, error):
-    """otlp_endpoint must be an http(s) URL without a password; the error names the value."""
-    with pytest.raises(error, match="otlp_endpoint"):
-        Tracer(store=store_path, backends=["local", "otlp"], otlp_endpoint=value)
-
-
-def test_endpoint_option_is_only_for_otlp(store_path, capsys):
-    """`push --to wandb --endpoint URL` is a usage error, before anything is sent."""
-    tracer = Tracer(project="p", store=store_path)
-    langchain_chain(tracer)
-    info = tracer.flush_tracker(name="s")
-    tracer.store.close()
-    assert cli(["push", info.id, "--to", "wandb", "--endpoint", "http://x", "--store", store_path]) == 2
-    assert "--endpoint applies to --to otlp" in capsys.readouterr().err
