@@ -11,16 +11,21 @@ What it measures
        the same round's no-callback block) / spans, as in ``bench_langchain.py``. Expected:
        "local + otlp" equals "local" (no OTLP code runs in a callback); the streaming row
        shows what a background exporter competing for the GIL costs.
+       A second table replays the callback events LangChain emitted for one invoke straight
+       into each tracer (fresh run ids per replay, as in ``bench_langchain.py``): the
+       callbacks' own µs per span, without LangChain's dispatch and most of its noise.
     2. Export. A session of the same workload's traces (``--traces`` invokes, 17 spans each)
        flushed to the local store, then sent with ``OtlpExporter.export`` to a Phoenix started
        for the bench (its own venv, temporary folder, loopback):
          mapping     stored document -> OpenTelemetry spans (``otlp_mapping``), no I/O
          export      mapping + protobuf + HTTP until Phoenix answered every request
          ingested    until Phoenix's own API returns every span (its write pipeline)
-       Medians over ``--repeat`` sessions, in spans per second.
+       Medians over ``--repeat`` sessions, in spans per second; each session is fully ingested
+       before the next is sent. Phoenix's ingestion (SQLite, here) is far slower than the
+       export: the "ingested" row measures Phoenix, not chaintracer.
 
 How to rerun
-    .venv/bin/python bench/bench_otlp.py            # full run (Phoenix start ~20-90 s, then ~1 min)
+    .venv/bin/python bench/bench_otlp.py            # full run (Phoenix start ~20-90 s, then a few minutes)
     .venv/bin/python bench/bench_otlp.py --quick    # fewer rounds and traces
     CHAINTRACER_PHOENIX_URL=http://127.0.0.1:6006 .venv/bin/python bench/bench_otlp.py   # a running Phoenix
 
@@ -32,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -42,7 +48,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "otlp"))
 
-from bench_langchain import Variant, paired_added, run_block
+from bench_langchain import Variant, fresh_ids, paired_added, record_events, replay_block, run_block
 from opentelemetry.sdk.trace import SpanLimits
 from phoenix_server import Phoenix, PhoenixError, free_port, start_phoenix
 from workload import MachineLoad, Workload, count_spans, median, spread, table
@@ -98,6 +104,31 @@ def hot_path(rounds: int, block: int, warmup: int, store_dir: str, endpoint: str
     return rows
 
 
+def replay(rounds: int, replays_per_block: int, store_dir: str, endpoint: str) -> list[list[str]]:
+    events = record_events(Workload())
+    spans = sum(1 for name, _, _ in events if name.endswith("_start"))
+    otlp = {"backends": ["local", "otlp"], "otlp_endpoint": endpoint}
+    handlers = [
+        ("local", Tracer(store=str(Path(store_dir) / "r-local.db"), project="bench-otlp")),
+        ("local + otlp", Tracer(store=str(Path(store_dir) / "r-otlp.db"), project="bench-otlp", **otlp)),
+        (
+            "local + otlp, stream_logs",
+            Tracer(store=str(Path(store_dir) / "r-stream.db"), project="bench-otlp", stream_logs=True, **otlp),
+        ),
+    ]
+    results: dict[str, list[float]] = {label: [] for label, _ in handlers}
+    for _, handler in handlers:  # warm-up
+        replay_block(handler, fresh_ids(events, 20), False)
+    for round_index in range(rounds):
+        shift = round_index % len(handlers)
+        for label, handler in handlers[shift:] + handlers[:shift]:
+            hot_ns, _ = replay_block(handler, fresh_ids(events, replays_per_block), False)
+            results[label].append(hot_ns / 1000 / (replays_per_block * spans))
+    for label, handler in handlers:
+        handler.flush_tracker(name=label, finish=True)
+    return [[label, f"{median(values):.1f}", f"±{spread(values):.1f}"] for label, values in results.items()]
+
+
 def export_rates(phoenix: Phoenix, invokes: int, repeat: int, store_dir: str) -> tuple[list[list[str]], int]:
     workload = Workload()
     mapping, export, ingested = [], [], []
@@ -122,7 +153,8 @@ def export_rates(phoenix: Phoenix, invokes: int, repeat: int, store_dir: str) ->
         started = time.perf_counter()
         exporter.export(document)
         export.append(spans / (time.perf_counter() - started))
-        received = len(phoenix.spans(project, spans, budget_s=300))
+        # Polled every few seconds: Phoenix's API pages through every span on each poll.
+        received = len(phoenix.spans(project, spans, budget_s=900, poll_s=5.0))
         ingested.append(spans / (time.perf_counter() - started))
         exporter.shutdown()
         if received != spans:
@@ -145,9 +177,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rounds = args.rounds or (10 if args.quick else 40)
     block = args.block or (6 if args.quick else 10)
-    invokes = args.traces or (100 if args.quick else 500)
-    repeat = args.repeat or (2 if args.quick else 5)
+    invokes = args.traces or (30 if args.quick else 100)
+    repeat = args.repeat or (2 if args.quick else 3)
 
+    # A terminated bench still stops the Phoenix it started (the finally clause below).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     load = MachineLoad()
     with tempfile.TemporaryDirectory(prefix="chaintracer-bench-otlp-") as work:
         phoenix: Phoenix | None = None
@@ -166,6 +200,14 @@ def main(argv: list[str] | None = None) -> int:
             print()
             print(f"Hot path with the otlp backend — 17 spans per invoke, {rounds} rounds x {block} invokes (medians)")
             print(table(["variant", "µs/invoke", "µs added/span", "±", "added/span (CPU)"], rows))
+            print()
+            print("Callbacks alone (replayed events), µs per span")
+            print(
+                table(
+                    ["tracer", "µs/span", "±"],
+                    replay(20 if not args.quick else 8, 100 if not args.quick else 40, work, endpoint),
+                )
+            )
             if phoenix is not None:
                 export_rows, spans = export_rates(phoenix, invokes, repeat, work)
                 print()

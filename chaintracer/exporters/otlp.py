@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from chaintracer.settings import Settings, endpoint_url
+from chaintracer.spantree import clip
 
 try:
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -157,7 +158,10 @@ class OtlpExporter:
         with _SDK_LOGS.capturing() as lines:
             result = self._sdk.export(spans)
         if result is not SpanExportResult.SUCCESS:
-            reason = "; ".join(lines) or "no reason given"
+            # The SDK logs each retry: the first line says what went wrong, the last how it ended.
+            reason = (
+                " ... ".join(clip(line, 300) for line in dict.fromkeys(lines[:1] + lines[-1:])) or "no reason given"
+            )
             raise OtlpExportError(f"the collector at {self.endpoint} did not take {len(spans)} spans: {reason}")
 
     def shutdown(self) -> None:

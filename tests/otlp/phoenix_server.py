@@ -42,7 +42,9 @@ class Phoenix:
         self.process = process
         self.client = Client(base_url=url)
 
-    def spans(self, project: str, expected: int, budget_s: float = READ_BUDGET_S) -> list[dict[str, Any]]:
+    def spans(
+        self, project: str, expected: int, budget_s: float = READ_BUDGET_S, poll_s: float = 0.5
+    ) -> list[dict[str, Any]]:
         """The project's spans once ``expected`` of them have arrived (or all there are after the budget)."""
         deadline = time.monotonic() + budget_s
         while True:
@@ -52,7 +54,7 @@ class Phoenix:
                 spans = []
             if len(spans) >= expected or time.monotonic() > deadline:
                 return spans
-            time.sleep(0.5)
+            time.sleep(poll_s)
 
     def stop(self) -> None:
         if self.process is None:

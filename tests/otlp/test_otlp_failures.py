@@ -114,3 +114,13 @@ def test_missing_packages_name_the_extra(monkeypatch, store_path):
     monkeypatch.setitem(sys.modules, "opentelemetry.exporter.otlp.proto.http.trace_exporter", None)
     with pytest.raises(ImportError, match=r"pip install 'chaintracer\[otlp\]'"):
         Tracer(store=store_path, backends=["local", "otlp"])
+
+
+def test_nothing_is_sent_before_the_flush_without_stream_logs(store_path, silent_collector):
+    """Without stream_logs the collector hears nothing while the program runs: OTLP work waits for the flush."""
+    tracer = Tracer(project="quiet", store=store_path, backends=["local", "otlp"], otlp_endpoint=silent_collector.url)
+    langchain_chain(tracer)
+    tracer._worker.drain()
+    assert silent_collector.connections == []
+    tracer.flush_tracker(name="quiet")
+    assert len(silent_collector.connections) == 1
