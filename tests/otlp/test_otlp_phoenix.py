@@ -124,9 +124,7 @@ def test_streamed_traces_arrive_before_the_flush(phoenix, store_path):
         stream_logs=True,
     )
     langchain_chain(tracer)
-    tracer._worker.drain()
-    tracer._streamer.drain()
-    assert len(phoenix.spans(project, 1)) > 0  # before the flush
+    assert phoenix.spans(project, 1), "no streamed span reached Phoenix before the flush"
 
     info = tracer.flush_tracker(name="streamed")
     assert info.exports["otlp"] == {**info.exports["otlp"], "status": "pushed", "spans_sent": 0}
