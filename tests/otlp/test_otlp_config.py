@@ -116,3 +116,15 @@ def test_endpoint_option_is_only_for_otlp(store_path, capsys):
     tracer.store.close()
     assert cli(["push", info.id, "--to", "wandb", "--endpoint", "http://x", "--store", store_path]) == 2
     assert "--endpoint applies to --to otlp" in capsys.readouterr().err
+
+
+def test_backend_names_and_exporters_agree():
+    """Every backend the settings accept but "local" has an exporter, and push offers exactly those."""
+    from chaintracer.cli import build_parser
+    from chaintracer.exporters import EXPORTERS
+    from chaintracer.settings import BACKENDS
+
+    assert set(BACKENDS) == {"local", *EXPORTERS}
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["push", "x", "--to", "local"])
+    assert build_parser().parse_args(["push", "x", "--to", "otlp"]).to == "otlp"
