@@ -39,6 +39,8 @@ EVENT_KINDS: dict[CBEventType, str] = {
 # Every other legacy event fires inside the dispatcher span of the same call, which already
 # carries its arguments, result and error.
 LEGACY_ONLY = frozenset({CBEventType.TEMPLATING, CBEventType.TREE})
+# The event types an instrumented tracer asks the callback manager not to send it at all.
+HAVE_DISPATCHER_SPANS = tuple(event_type for event_type in CBEventType if event_type not in LEGACY_ONLY)
 
 # The legacy span whose stream the caller is iterating: LlamaIndex starts the LLM event of a
 # streamed query lazily, after the query event ended, with no parent of its own.

@@ -130,6 +130,8 @@ class Tracer(BaseCallbackHandler):
             root.add_span_handler(handlers[0])
             root.add_event_handler(handlers[1])
             self._handlers = handlers
+            # The callback manager then skips us for the events a dispatcher span records.
+            self.event_starts_to_ignore = self.event_ends_to_ignore = callbacks.HAVE_DISPATCHER_SPANS
         return self
 
     def uninstrument(self) -> None:
@@ -137,6 +139,7 @@ class Tracer(BaseCallbackHandler):
         handlers, self._handlers = self._handlers, None
         if handlers is None:
             return
+        self.event_starts_to_ignore = self.event_ends_to_ignore = ()
         root = get_dispatcher()
         # By identity: pydantic handlers compare equal field by field, so list.remove could
         # remove another tracer's handler. Rebinding keeps iterations in flight safe.
