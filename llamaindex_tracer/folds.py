@@ -24,7 +24,9 @@ class Fold:
     """One deliberate difference from LlamaIndex's own record."""
 
     name: str
-    path: str  # "instrumentation", "legacy" or "both" (legacy callbacks and instrumentation together)
+    # Where it applies: "legacy" (the tracer in the callback manager), "instrumentation"
+    # (``tracer.instrument()``), "both" (the two together).
+    modes: tuple[str, ...]
     effect: str  # "fold", "nest", "group", "kind" or "time"
     rule: str
     reason: str
@@ -33,7 +35,7 @@ class Fold:
 FOLDS: tuple[Fold, ...] = (
     Fold(
         "private-method",
-        "instrumentation",
+        ("instrumentation", "both"),
         "fold",
         "A private method (`_query`, `_retrieve`, `_get_text_embedding`) under a method of the same instance "
         "is folded into it.",
@@ -41,7 +43,7 @@ FOLDS: tuple[Fold, ...] = (
     ),
     Fold(
         "call-wrapper",
-        "instrumentation",
+        ("instrumentation", "both"),
         "fold",
         "A public method directly under `__call__` of the same instance (`FunctionTool.__call__` -> `call`, "
         "`BaseEmbedding.__call__` -> `get_text_embedding_batch`) is folded into it.",
@@ -49,7 +51,7 @@ FOLDS: tuple[Fold, ...] = (
     ),
     Fold(
         "same-request-model",
-        "instrumentation",
+        ("instrumentation", "both"),
         "fold",
         "A model call directly under a model call of the same instance (`CustomLLM.chat` -> `complete`, "
         "`achat` -> `chat`) is folded into it; its token usage is recorded on the outer span.",
@@ -57,14 +59,14 @@ FOLDS: tuple[Fold, ...] = (
     ),
     Fold(
         "structured-llm",
-        "instrumentation",
+        ("instrumentation", "both"),
         "kind",
         "`StructuredLLM` methods are `chain` spans; the model call is the wrapped LLM's own span inside.",
         "`as_structured_llm(...).complete()` is one request to the wrapped model, not two.",
     ),
     Fold(
         "nested-llm-event",
-        "legacy",
+        ("legacy",),
         "fold",
         "An LLM event that starts while another LLM event's call is running in the same task or thread "
         "(`CustomLLM.chat` -> `complete`, `StructuredLLM` -> its LLM) is folded into the outer one.",
@@ -73,7 +75,7 @@ FOLDS: tuple[Fold, ...] = (
     ),
     Fold(
         "trace-window",
-        "legacy",
+        ("legacy", "both"),
         "group",
         "The events of one trace window (`start_trace`/`end_trace`: a query, a chat turn, an index "
         "construction) nest under one root named after it (`query`, `chat`, `index_construction`); "
@@ -82,14 +84,14 @@ FOLDS: tuple[Fold, ...] = (
     ),
     Fold(
         "single-event-window",
-        "legacy",
+        ("legacy", "both"),
         "fold",
         "A trace window whose only top-level span is one span gets no root of its own: that span is the root.",
         "The window would only repeat its single span (`query` above `query`).",
     ),
     Fold(
         "stream-work",
-        "legacy",
+        ("legacy",),
         "nest",
         "Events LlamaIndex starts while the caller iterates a streamed response (the templating and LLM "
         "events of `query(...)` with `streaming=True`) nest under the span that returned the stream.",
@@ -97,7 +99,7 @@ FOLDS: tuple[Fold, ...] = (
     ),
     Fold(
         "legacy-only-event",
-        "both",
+        ("both",),
         "nest",
         "With both paths on, only `templating` and `tree` legacy events are recorded (every other event has "
         "a dispatcher span); they nest under the dispatcher span they fire in, and dispatcher spans started "
@@ -106,7 +108,7 @@ FOLDS: tuple[Fold, ...] = (
     ),
     Fold(
         "stream-end",
-        "both",
+        ("legacy", "instrumentation", "both"),
         "time",
         "A span that returns a stream (a model stream, a `StreamingResponse`) ends when its stream is "
         "exhausted, not when it returns.",

@@ -126,7 +126,7 @@ def legacy_nodes(record: LegacyRecord) -> dict[str, Node]:
     return nodes
 
 
-def dispatcher_nodes(record: DispatcherRecord) -> dict[str, Node]:
+def dispatcher_nodes(record: DispatcherRecord, applied: set[str]) -> dict[str, Node]:
     """Every dispatcher span, with its parent, kind (from its class), name, status and times."""
     spans = [*record.completed_spans, *record.dropped_spans, *record.open_spans.values()]
     nodes: dict[str, Node] = {}
@@ -136,6 +136,10 @@ def dispatcher_nodes(record: DispatcherRecord) -> dict[str, Node]:
         instance = facts.instance
         if isinstance(instance, BaseTool):
             name = instance.metadata.name or name
+        if isinstance(instance, StructuredLLM):
+            applied.add("structured-llm")
+        if facts.returned_stream:
+            applied.add("stream-end")
         node = Node(
             span.id_,
             span.parent_id,
@@ -172,31 +176,40 @@ def _fail(node: Node, cause: Any) -> None:
 # -- the projection for a mode ------------------------------------------------------------
 
 
-def expected(mode: str, legacy: LegacyRecord, dispatcher: DispatcherRecord) -> dict[str, Node]:
-    """The spans chaintracer should store for ``mode``, by LlamaIndex's record and the fold table."""
+def expected(
+    mode: str, legacy: LegacyRecord, dispatcher: DispatcherRecord, applied: set[str] | None = None
+) -> dict[str, Node]:
+    """The spans chaintracer should store for ``mode``, by LlamaIndex's record and the fold table.
+
+    ``applied`` receives the names of the fold rules that changed something in this run.
+    """
+    applied = applied if applied is not None else set()
     nodes: dict[str, Node] = {}
     aliases: dict[str, str] = {}
     if mode in ("instrumentation", "both"):
-        nodes.update(_fold_dispatcher(dispatcher_nodes(dispatcher), dispatcher, aliases))
+        nodes.update(_fold_dispatcher(dispatcher_nodes(dispatcher, applied), dispatcher, aliases, applied))
     if mode in ("legacy", "both"):
         events = legacy_nodes(legacy)
         if mode == "both":
-            events = _legacy_only(events, legacy, dispatcher, nodes, aliases)
+            events = _legacy_only(events, legacy, dispatcher, nodes, aliases, applied)
         else:
-            events = _fold_nested_llm_events(events, legacy, dispatcher)
+            events = _fold_nested_llm_events(events, legacy, dispatcher, applied)
             for event_id, node in events.items():  # FOLD["stream-work"]
                 owner = legacy.facts[event_id].stream_owner
                 if node.parent is None and owner is not None:
                     node.parent = owner
+                    applied.add("stream-work")
         nodes.update(events)
-        _group_windows(nodes, legacy, dispatcher)
+        _group_windows(nodes, legacy, dispatcher, applied)
     for node in nodes.values():
         if node.parent is not None:
             nodes[node.parent].children.append(node.id)
     return nodes
 
 
-def _fold_dispatcher(nodes: dict[str, Node], record: DispatcherRecord, aliases: dict[str, str]) -> dict[str, Node]:
+def _fold_dispatcher(
+    nodes: dict[str, Node], record: DispatcherRecord, aliases: dict[str, str], applied: set[str]
+) -> dict[str, Node]:
     """Applies the dispatcher fold rules (``folds.dispatcher_fold``), in start order."""
     kept: dict[str, Node] = {}
     for span_id, node in nodes.items():
@@ -216,13 +229,16 @@ def _fold_dispatcher(nodes: dict[str, Node], record: DispatcherRecord, aliases: 
                 )
                 if rule is not None:
                     assert rule in FOLD
+                    applied.add(rule)
                     aliases[span_id] = parent
                     continue
         kept[span_id] = node
     return kept
 
 
-def _fold_nested_llm_events(events: dict[str, Node], legacy: LegacyRecord, dispatcher: DispatcherRecord) -> dict:
+def _fold_nested_llm_events(
+    events: dict[str, Node], legacy: LegacyRecord, dispatcher: DispatcherRecord, applied: set[str]
+) -> dict[str, Node]:
     """FOLD["nested-llm-event"]: an LLM event whose model call runs inside another LLM event's call."""
     parents = {span.id_: span.parent_id for span in [*dispatcher.completed_spans, *dispatcher.dropped_spans]}
     parents.update({span_id: span.parent_id for span_id, span in dispatcher.open_spans.items()})
@@ -238,6 +254,7 @@ def _fold_nested_llm_events(events: dict[str, Node], legacy: LegacyRecord, dispa
                 ancestor = parents.get(ancestor)
             if outer is not None:
                 llm_by_anchor[facts.anchor] = outer
+                applied.add("nested-llm-event")
                 continue
             llm_by_anchor[facts.anchor] = event_id
         kept[event_id] = node
@@ -250,6 +267,7 @@ def _legacy_only(
     dispatcher: DispatcherRecord,
     spans: dict[str, Node],
     aliases: dict[str, str],
+    applied: set[str],
 ) -> dict[str, Node]:
     """FOLD["legacy-only-event"]: with both paths, only templating/tree events, nested where they fired."""
     kept = {
@@ -257,6 +275,8 @@ def _legacy_only(
         for event_id, node in events.items()
         if legacy.events_pairs_by_id[event_id][0].event_type in LEGACY_ONLY
     }
+    if kept:
+        applied.add("legacy-only-event")
     anchors: dict[str, str | None] = {}
     for event_id, node in kept.items():
         anchor = legacy.facts[event_id].anchor
@@ -271,7 +291,7 @@ def _legacy_only(
     return kept
 
 
-def _group_windows(nodes: dict[str, Node], legacy: LegacyRecord, dispatcher: DispatcherRecord) -> None:
+def _group_windows(nodes: dict[str, Node], legacy: LegacyRecord, dispatcher: DispatcherRecord, applied: set) -> None:
     """FOLD["trace-window"] and FOLD["single-event-window"]: one root per window of several spans."""
     members: dict[str, list[str]] = {}
     for node_id, node in nodes.items():
@@ -283,8 +303,11 @@ def _group_windows(nodes: dict[str, Node], legacy: LegacyRecord, dispatcher: Dis
             members.setdefault(window, []).append(node_id)
     for window in legacy.windows:
         held = members.get(window.id, [])
+        if len(held) == 1:
+            applied.add("single-event-window")
         if len(held) < 2:
             continue
+        applied.add("trace-window")
         window_id = f"window:{window.id}"
         node = Node(window_id, None, window.name, "chain", "ok", None, window.start, window.end, late_end_ok=True)
         if window.error is not None and any(nodes[m].cause is window.error for m in held):

@@ -45,7 +45,7 @@ async def function_tool_calls(run):
 
 # Source: https://developers.llamaindex.ai/python/framework/module_guides/deploying/agents/tools/index.md
 # (predict_and_call: the LLM picks a tool and LlamaIndex calls it).
-@program(f"{PAGES}/framework/module_guides/deploying/agents/tools/index.md#predict_and_call")
+@program(f"{PAGES}/framework/module_guides/deploying/agents/tools/index.md")
 def predict_and_call(run):
     llm = run.scripted(ToolCall("add", {"a": 2, "b": 3}))
     assert llm.predict_and_call(tools(run), "What is 2 + 3?").response == "5"
@@ -54,7 +54,7 @@ def predict_and_call(run):
 # Source: https://developers.llamaindex.ai/python/framework/module_guides/loading/ingestion_pipeline/index.md
 # with the nodes it returns handed out by a FunctionTool (the tools page): nodes that still
 # carry their embeddings end up in the tool's output text.
-@program(f"{PAGES}/framework/module_guides/loading/ingestion_pipeline/index.md#nodes-as-tool-output")
+@program(f"{PAGES}/framework/module_guides/loading/ingestion_pipeline/index.md")
 def ingested_nodes_as_tool_output(run):
     pipeline = IngestionPipeline(
         transformations=[SentenceSplitter(chunk_size=64, chunk_overlap=0), MockEmbedding(embed_dim=8)]
@@ -80,7 +80,7 @@ async def function_agent_with_failing_tool(run):
 
 
 # Source: https://developers.llamaindex.ai/python/framework/module_guides/deploying/agents/index.md (streaming)
-@program(f"{PAGES}/framework/module_guides/deploying/agents/index.md#streaming")
+@program(f"{PAGES}/framework/module_guides/deploying/agents/index.md")
 async def function_agent_streaming(run):
     llm = run.scripted(ToolCall("add", {"a": 4, "b": 5}), "The sum is 9.")
     agent = FunctionAgent(tools=tools(run)[:1], llm=llm)
@@ -124,7 +124,7 @@ async def agent_workflow_handoff(run):
 
 # Source: https://developers.llamaindex.ai/python/framework/understanding/putting_it_all_together/agents
 # (query engines as tools of an agent).
-@program(f"{PAGES}/framework/understanding/putting_it_all_together/agents#query-engine-tools")
+@program(f"{PAGES}/framework/understanding/putting_it_all_together/agents")
 async def agent_with_query_engine_tool(run):
     llm = run.scripted(ToolCall("letters", {"input": "What is beta?"}), "Beta is a particle.")
     tool = QueryEngineTool.from_defaults(
@@ -171,7 +171,7 @@ class SlowWorkflow(Workflow):
 
 # Source: https://developers.llamaindex.ai/python/examples/workflow/workflows_cookbook/index.md (timeout=...),
 # with a step slower than the timeout.
-@program(f"{PAGES}/examples/workflow/workflows_cookbook/index.md#timeout")
+@program(f"{PAGES}/examples/workflow/workflows_cookbook/index.md")
 async def workflow_timeout(run):
     with pytest.raises(WorkflowTimeoutError):
         await SlowWorkflow(timeout=0.2).run()
@@ -179,7 +179,7 @@ async def workflow_timeout(run):
 
 # Source: https://developers.llamaindex.ai/python/framework/getting_started/async_python/index.md
 # (run several operations at the same time): three queries gathered on one event loop.
-@program(f"{PAGES}/framework/getting_started/async_python/index.md#gather")
+@program(f"{PAGES}/framework/getting_started/async_python/index.md")
 async def concurrent_async_queries(run):
     engine = run.index().as_query_engine(similarity_top_k=1)
     questions = ["What is alpha?", "What is beta?", "What is gamma?"]
@@ -189,7 +189,7 @@ async def concurrent_async_queries(run):
 
 # Source: https://developers.llamaindex.ai/python/framework/module_guides/deploying/query_engine/index.md,
 # one query engine shared by three threads.
-@program(f"{PAGES}/framework/module_guides/deploying/query_engine/index.md#threads")
+@program(f"{PAGES}/framework/module_guides/deploying/query_engine/index.md")
 def concurrent_thread_queries(run):
     engine = run.index().as_query_engine(similarity_top_k=1)
     questions = ["What is alpha?", "What is beta?", "What is gamma?"]

@@ -41,7 +41,7 @@ async def rag_aquery(run):
 
 # Source: https://developers.llamaindex.ai/python/framework/module_guides/deploying/query_engine/index.md
 # ("To stream response": query_engine = index.as_query_engine(streaming=True))
-@program(f"{PAGES}/framework/module_guides/deploying/query_engine/index.md#streaming")
+@program(f"{PAGES}/framework/module_guides/deploying/query_engine/index.md")
 def rag_streaming(run):
     engine = run.index().as_query_engine(streaming=True, similarity_top_k=2)
     assert run.drain(engine.query("What is alpha?")) == "Answer to What is alpha?"
@@ -49,7 +49,7 @@ def rag_streaming(run):
 
 # Source: https://developers.llamaindex.ai/python/framework/getting_started/async_python/index.md, with
 # streaming=True: aquery returns an AsyncStreamingResponse.
-@program(f"{PAGES}/framework/getting_started/async_python/index.md#streaming")
+@program(f"{PAGES}/framework/getting_started/async_python/index.md")
 async def rag_async_streaming(run):
     engine = run.index().as_query_engine(streaming=True, similarity_top_k=2)
     assert await run.adrain(await engine.aquery("What is gamma?")) == "Answer to What is gamma?"
@@ -57,7 +57,7 @@ async def rag_async_streaming(run):
 
 # Source: https://developers.llamaindex.ai/python/framework/module_guides/deploying/query_engine/index.md
 # (response_mode="tree_summarize" over a summary index)
-@program(f"{PAGES}/framework/module_guides/deploying/query_engine/index.md#tree_summarize")
+@program(f"{PAGES}/framework/module_guides/deploying/query_engine/index.md")
 def summary_index_tree_summarize(run):
     engine = SummaryIndex.from_documents(run.documents()).as_query_engine(response_mode="tree_summarize")
     assert str(engine.query("Summarise the letters")) == "Answer to Summarise the letters"
@@ -65,7 +65,7 @@ def summary_index_tree_summarize(run):
 
 # Source: https://developers.llamaindex.ai/python/framework/module_guides/deploying/chat_engines/usage_pattern
 # (streaming chat: chat_engine.stream_chat(...) and its response_gen)
-@program(f"{PAGES}/framework/module_guides/deploying/chat_engines/usage_pattern#streaming")
+@program(f"{PAGES}/framework/module_guides/deploying/chat_engines/usage_pattern")
 def chat_context_streaming(run):
     chat = run.index().as_chat_engine(chat_mode="context")
     response = chat.stream_chat("What is alpha?")
@@ -245,7 +245,7 @@ def retriever_error(run):
 
 # Source: https://developers.llamaindex.ai/python/framework/module_guides/deploying/query_engine/index.md, with a
 # model that fails.
-@program(f"{PAGES}/framework/module_guides/deploying/query_engine/index.md#model-error")
+@program(f"{PAGES}/framework/module_guides/deploying/query_engine/index.md")
 def llm_error(run):
     engine = run.index().as_query_engine(llm=run.scripted(RuntimeError("model overloaded")))
     with pytest.raises(RuntimeError, match="model overloaded"):

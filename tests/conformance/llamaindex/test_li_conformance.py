@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import li_corpus_agents  # noqa: F401 - registers programs
 import li_corpus_rag  # noqa: F401 - registers programs
 import pytest
 from li_compare import differences, expected
 from li_corpus import MODES, PROGRAMS
+
+from llamaindex_tracer.folds import FOLDS
 
 # LlamaIndex's workflow classes trip pydantic's and their own deprecation warnings; not ours.
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -53,6 +56,34 @@ def raw_vectors(value, path="$"):
     return found
 
 
+# A run of the corpus in which each rule of the fold table changes what chaintracer records.
+WITNESSES = {
+    "private-method": ("rag_query", "instrumentation"),
+    "call-wrapper": ("function_tool_calls", "instrumentation"),
+    "same-request-model": ("custom_llm_chat_calls_complete", "instrumentation"),
+    "structured-llm": ("structured_llm_complete", "instrumentation"),
+    "nested-llm-event": ("custom_llm_chat_calls_complete", "legacy"),
+    "trace-window": ("chat_context", "legacy"),
+    "single-event-window": ("rag_query", "legacy"),
+    "stream-work": ("rag_streaming", "legacy"),
+    "legacy-only-event": ("tree_index_build_and_query", "both"),
+    "stream-end": ("rag_streaming", "instrumentation"),
+}
+
+
+@pytest.mark.parametrize("fold", FOLDS, ids=[fold.name for fold in FOLDS])
+def test_every_fold_in_the_table_is_exercised_by_the_corpus(fold, run_program):
+    """Each documented fold has a corpus run where it applies: the table and the suite cannot drift apart."""
+    name, mode = WITNESSES[fold.name]
+    (program,) = [p for p in PROGRAMS if p.name == name]
+    assert mode in fold.modes
+    outcome = run_program(program.run, mode)
+    applied: set[str] = set()
+    want = expected(mode, outcome.legacy, outcome.dispatcher, applied)
+    assert fold.name in applied
+    assert differences(want, outcome.exported) == []
+
+
 def test_corpus_has_at_least_25_programs_each_with_a_source_page():
     """The corpus is broad enough to mean something, and every program says where it came from."""
     assert len(PROGRAMS) >= 25
@@ -67,3 +98,13 @@ def test_raw_vector_check_finds_vectors_in_text_and_lists():
         "$.a",
         "$.b: [0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5...",
     ]
+
+
+def test_docs_list_every_fold_and_every_program():
+    """docs/llamaindex-fidelity.md shows the fold table and the corpus as they are in the code."""
+    text = (Path(__file__).parents[3] / "docs" / "llamaindex-fidelity.md").read_text()
+    documented = set(re.findall(r"^\| `([a-z-]+)` \| [a-z, ]+ \| [a-z]+ \|", text, re.MULTILINE))
+    assert documented == {fold.name for fold in FOLDS}
+    listed = set(re.findall(r"^\| `([a-z_]+)` \| python/", text, re.MULTILINE))
+    assert listed == {p.name for p in PROGRAMS}
+    assert f"runs {len(PROGRAMS)} programs" in text
