@@ -5,7 +5,8 @@ LlamaIndex opens a *trace window* around each query, chat turn or index construc
 hear ``start_trace``/``end_trace`` for the outermost one only. A window becomes a root span named
 after it, and the events LlamaIndex starts in it without a parent nest under it, so a chat turn
 (``retrieve`` then ``synthesize``, both top-level events) is one trace. A window holding a single
-span dissolves into that span (``Recorder.dissolve``). See ``folds.FOLDS`` for every such rule.
+span dissolves into that span (``Recorder.dissolve``). Inside ``tracer.span(...)`` the program's
+own span groups them instead. See ``folds.FOLDS`` for every such rule.
 
 LLM events are leaves on LlamaIndex's event stack, so a model call made inside another one
 (``CustomLLM.chat`` -> ``complete``, ``StructuredLLM`` -> its LLM) looks like a sibling. Each
@@ -25,6 +26,7 @@ from llama_index.core.callbacks.base import global_stack_trace_ids
 from llama_index.core.callbacks.schema import BASE_TRACE_EVENT, CBEventType, EventPayload
 from llama_index.core.instrumentation.span import active_span_id
 
+from chaintracer.recorder import ROOT_SCOPE
 from llamaindex_tracer import callbacks
 from llamaindex_tracer.convert import token_usage
 from llamaindex_tracer.lifecycle import ABANDONED, STREAMING_RESPONSES, Lifecycle
@@ -120,7 +122,12 @@ class Legacy:
     # -- trace windows --------------------------------------------------------------------
 
     def start_window(self, name: str | None) -> None:
-        """LlamaIndex opened the outermost trace window of this task or thread."""
+        """LlamaIndex opened the outermost trace window of this task or thread.
+
+        Inside ``tracer.span(...)`` the program groups its runs itself: no window of ours then.
+        """
+        if ROOT_SCOPE.get() is not None:
+            return
         window_id = uuid.uuid4().hex
         self._core.recorder.start(window_id, None, "chain", str(name or "trace"))
         self._tokens[window_id] = self._window.set(window_id)

@@ -54,8 +54,9 @@ SETTINGS_SLOTS = (
 class Run:
     """What a program gets: fakes that count their calls, documents, and a way to drain streams."""
 
-    def __init__(self, mode: str) -> None:
+    def __init__(self, mode: str, tracer: Tracer) -> None:
         self.mode = mode
+        self.tracer = tracer  # for programs that group their runs (tracer.span)
         self.models: list[Any] = []
         self._tool_calls = 0
         self._lock = threading.Lock()
@@ -135,7 +136,7 @@ def run_program(tmp_path, caplog) -> Iterator[Callable[[Callable[[Run], Any], st
         if mode != "legacy":
             tracer.instrument()
         Settings.embed_model = MockEmbedding(embed_dim=8)
-        state = Run(mode)
+        state = Run(mode, tracer)
         Settings.llm = state.scripted()
         caplog.clear()
         with caplog.at_level(logging.WARNING):

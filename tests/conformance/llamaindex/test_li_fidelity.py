@@ -31,6 +31,19 @@ def test_chat_turn_is_one_trace_with_the_callback_manager_only(run_program):
     ]
 
 
+def test_turns_inside_a_program_span_are_grouped_by_that_span(run_program):
+    """Inside tracer.span(...) the program's span is the trace: its chat turns sit directly in it."""
+
+    def conversation(run):
+        chat = run.index().as_chat_engine(chat_mode="context")
+        with run.tracer.span("conversation"):
+            chat.chat("What is alpha?")
+            chat.chat("And beta?")
+
+    exported = run_program(conversation, "legacy").exported
+    assert roots(exported)[1:] == [("conversation", ["retrieve", "synthesize", "retrieve", "synthesize"])]
+
+
 def test_three_condense_plus_context_turns_are_three_traces(run_program):
     """Item 6: three condense-plus-context turns are three chat traces, not eight fragments."""
     exported = run_program(rag.chat_condense_plus_context, "legacy").exported
