@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import gc
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -60,6 +61,8 @@ def tracer(name: str) -> Tracer:
 
 def build(handlers: list) -> object:
     Settings.callback_manager = CallbackManager(handlers)
+    # Settings keeps the node parser (and its callback manager) it first built: start afresh.
+    Settings._node_parser = Settings._transformations = None
     return VectorStoreIndex.from_documents(DOCS).as_query_engine(similarity_top_k=2)
 
 
@@ -292,6 +295,7 @@ def main() -> None:
     print("\nHot path — one query replayed into our handlers, no encoding\n")
     print(table(["replay", "CPU µs/recorded span"], [hot_path(), legacy_hot_path()]))
     print(f"\n{load.report()}")
+    shutil.rmtree(TMP, ignore_errors=True)
 
 
 if __name__ == "__main__":
