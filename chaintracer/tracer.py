@@ -136,7 +136,9 @@ class Tracer:
         )
         # stream_logs: finished traces also go to the exporters as they complete, from a
         # worker of their own so a slow backend never delays encoding (or the user).
-        self._streaming = [e for e in self._exporters if hasattr(e, "stream")] if self.settings.stream_logs else []
+        self._streaming: list[Any] = (
+            [e for e in self._exporters if hasattr(e, "stream")] if self.settings.stream_logs else []
+        )
         self._streamer = (
             Worker(self._stream_traces, self._errors, max_items=self.settings.max_queue, name="chaintracer-stream")
             if self._streaming
@@ -146,8 +148,7 @@ class Tracer:
         self._finished = False
         self._warned_finished = False
         self.recorder: Recorder = Recorder(self._submit)
-        ref = weakref.ref(self)
-        atexit.register(_write_at_exit, ref)
+        atexit.register(_write_at_exit, weakref.ref[Tracer](self))
 
     # -- public API ---------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ import os
 import re
 import sys
 import threading
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlparse
 
 from chaintracer.exporters import wandb_eval, wandb_rows, wandb_tree
@@ -61,7 +61,7 @@ def has_credentials() -> bool:
         return False
 
 
-def run_mode() -> str:
+def run_mode() -> Literal["online", "offline", "disabled"]:
     """``offline`` unless the environment asks otherwise and credentials exist."""
     mode = os.environ.get("WANDB_MODE", "").lower()
     if mode in ("offline", "dryrun", "disabled"):
@@ -188,7 +188,7 @@ class WandbExporter:
             run.log({"trace": trace_of(root, model)})
         row: dict[str, Any] = {"trace": trace_of(pending[-1], model)} if pending else {}
         for key, table in wandb_rows.tables(document, _html).items():
-            row[key] = wandb.Table(columns=table.columns, data=table.rows, allow_mixed_types=True)
+            row[key] = wandb.Table(columns=list[Any](table.columns), data=table.rows, allow_mixed_types=True)
         run.log(row)
         self._logged.update(root["trace_id"] for root in pending)
         self._tables_logged = True

@@ -156,7 +156,7 @@ def action_table(document: dict[str, Any], html: Html = _as_is) -> tuple[Table, 
     Also returns each span's ``[start step, end step]``, which ``session_analysis`` shows as
     ``prompt_step`` and ``output_step``.
     """
-    counters = dict.fromkeys(COUNTERS, 0)
+    counters: dict[str, int] = dict.fromkeys(COUNTERS, 0)
     records: list[dict[str, Any]] = []
     steps: dict[str, list[int]] = {}
     extras = _Extras.of(document)

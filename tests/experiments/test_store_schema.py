@@ -31,7 +31,7 @@ def test_schema_3_store_is_upgraded_in_place(store_path):
     trace_id = export_session(store, info.id)["traces"][0]["trace_id"]
     store.add_feedback(trace_id, "useful", 1.0)  # the new tables work on the upgraded file
     store.close()
-    # Checked from another process: this one's SQLite locks must not be disturbed (see docs/architecture.md, "Facts the code relies on").
+    # Checked from another process: this one's SQLite locks must not be disturbed (docs/architecture.md).
     code = (
         "import sqlite3, sys\n"
         "conn = sqlite3.connect(sys.argv[1])\n"
