@@ -16,7 +16,6 @@ import contextlib
 import hashlib
 import json
 import logging
-import sys
 import threading
 import uuid
 import warnings
@@ -389,11 +388,13 @@ class Tracer:
         self._finished = True
         for exporter in self._exporters:
             exporter.shutdown()
-        print(
-            f"chaintracer: session {record['name']!r} ({record['id'][:12]}) was not flushed; its "
-            f"{record['summary'].get('traces', 0)} traces are saved in {self.store.path} as 'unflushed'. "
+        logger.warning(
+            "chaintracer: session %r (%s) was not flushed; its %s traces are saved in %s as 'unflushed'. "
             "Call tracer.flush_tracker(name=...) before your program ends to name it.",
-            file=sys.stderr,
+            record["name"],
+            record["id"][:12],
+            record["summary"].get("traces", 0),
+            self.store.path,
         )
 
 
@@ -430,7 +431,7 @@ def _write_at_exit(ref: weakref.ReferenceType[Tracer]) -> None:
     try:
         tracer._write_at_exit()
     except StoreError as exc:
-        print(f"chaintracer: could not save the unflushed session at exit: {exc}", file=sys.stderr)
+        logger.warning("chaintracer: could not save the unflushed session at exit: %s", exc)
     except Exception:  # never turn a clean exit into a traceback
         logger.warning("chaintracer: saving the unflushed session at exit failed", exc_info=True)
 

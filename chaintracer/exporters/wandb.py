@@ -17,7 +17,6 @@ import logging
 import netrc
 import os
 import re
-import sys
 import threading
 from typing import Any, Literal
 from urllib.parse import urlparse
@@ -40,6 +39,7 @@ logger = logging.getLogger("chaintracer")
 DEFAULT_INIT_TIMEOUT_S = 30.0
 # How long the exit hook waits for a trace being logged before it gives up.
 SHUTDOWN_TIMEOUT_S = 5.0
+_told_offline = threading.Event()
 
 
 def init_timeout_s() -> float:
@@ -173,10 +173,15 @@ class WandbExporter:
         if final:
             self._close()
             if outcome["mode"] == "offline":
-                print(
-                    f"chaintracer: W&B run for session {session['name']!r} saved offline in {outcome['run_dir']}\n"
-                    f"  upload it with: wandb sync {outcome['run_dir']}",
-                    file=sys.stderr,
+                # Once per process as a warning (where did my run go?), then at info level.
+                level = logging.INFO if _told_offline.is_set() else logging.WARNING
+                _told_offline.set()
+                logger.log(
+                    level,
+                    "chaintracer: W&B run for session %r saved offline in %s; upload it with: wandb sync %s",
+                    session["name"],
+                    outcome["run_dir"],
+                    outcome["run_dir"],
                 )
         return outcome
 
