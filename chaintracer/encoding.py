@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import json
 import traceback
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from chaintracer.guard import raise_internal_errors
 from chaintracer.kinds import FAMILIES, MODEL_KINDS, family
-from chaintracer.payloads import Converter, mask_string
+from chaintracer.payloads import Converter, safe_str
+from chaintracer.redact import clean
 from chaintracer.spans import Span
 from chaintracer.spantree import one_line
 
@@ -31,6 +34,10 @@ COUNTER_NAMES = (
     *(f"{name}_{edge}" for name in FAMILIES for edge in ("starts", "ends")),
 )
 PREVIEW_CHARS = 300
+# Spans nested deeper hang under their ancestor at this depth, marked with "depth_capped":
+# every JSON reader (Python's json, the viewer) parses the tree without hitting a recursion limit.
+MAX_SPAN_DEPTH = 64
+STATUSES = ("ok", "error", "incomplete")
 
 
 _iso_second: tuple[int, str] = (-1, "")
@@ -119,16 +126,17 @@ class TraceEncoder:
         self.analyze = analyze
 
     def encode(self, root: Span) -> EncodedTrace:
-        """The encoded form of the trace rooted at ``root``."""
+        """The encoded form of the trace rooted at ``root``; a value that cannot be read is marked, never fatal."""
         stats = new_stats()
         artifacts: dict[str, tuple[str, str]] = {}
         end_default = root.end_ns if root.end_ns is not None else root.start_ns
-        context = _TraceContext(str(root.trace_id), end_default, stats, artifacts)
-        tree = self._span(root, None, context)
+        trace_id = _id_text(root.trace_id)
+        context = _TraceContext(trace_id, end_default, stats, artifacts)
+        tree = self._tree(root, context)
         return EncodedTrace(
-            trace_id=str(root.trace_id),
-            name=root.name,
-            kind=root.kind,
+            trace_id=trace_id,
+            name=tree["name"],
+            kind=tree["kind"],
             status=tree["status"],
             start_ns=root.start_ns,
             end_ns=end_default,
@@ -139,55 +147,153 @@ class TraceEncoder:
             artifacts=artifacts,
         )
 
+    def _tree(self, root: Span, context: _TraceContext) -> dict[str, Any]:
+        """The encoded tree, built without recursion; a span reachable twice is encoded once."""
+        tree = self._span(root, None, context)
+        seen = {id(root)}
+        stack: list[tuple[Span, dict[str, Any], int]] = [(root, tree, 0)]
+        while stack:
+            span, encoded, depth = stack.pop()
+            children = [c for c in span.children if isinstance(c, Span) and id(c) not in seen]
+            seen.update(id(child) for child in children)
+            if depth + 1 < MAX_SPAN_DEPTH:
+                children.sort(key=_start)
+                for child in children:
+                    child_encoded = self._span(child, encoded["span_id"], context)
+                    encoded["children"].append(child_encoded)
+                    stack.append((child, child_encoded, depth + 1))
+            elif children:
+                encoded["children"] = self._flattened(children, encoded["span_id"], depth + 1, seen, context)
+        return tree
+
+    def _flattened(
+        self, children: list[Span], anchor_id: str, depth: int, seen: set[int], context: _TraceContext
+    ) -> list[dict[str, Any]]:
+        """Every descendant below the depth cap, as children of one anchor, in start order."""
+        flat: list[tuple[int, dict[str, Any]]] = []
+        pending = [(child, anchor_id, depth) for child in children]
+        while pending:
+            span, parent_id, level = pending.pop()
+            encoded = self._span(span, anchor_id, context)
+            encoded["attributes"]["depth_capped"] = {"parent_id": parent_id, "depth": level}
+            flat.append((_start(span), encoded))
+            grandchildren = [c for c in span.children if isinstance(c, Span) and id(c) not in seen]
+            seen.update(id(child) for child in grandchildren)
+            pending.extend((child, encoded["span_id"], level + 1) for child in grandchildren)
+        flat.sort(key=lambda item: item[0])
+        return [encoded for _, encoded in flat]
+
     def _span(self, span: Span, parent_id: str | None, context: _TraceContext) -> dict[str, Any]:
-        convert = self.converter.convert
-        span_id = str(span.span_id)
+        """One span without its children; never raises (a span that cannot be read is marked)."""
+        try:
+            return self._span_fields(span, parent_id, context)
+        except Exception as exc:
+            return self._unreadable_span(span, parent_id, context, exc)
+
+    def _span_fields(self, span: Span, parent_id: str | None, context: _TraceContext) -> dict[str, Any]:
+        converter = self.converter
+        convert = converter.convert
+        notes: set[str] = set()
         status = span.status if span.end_ns is not None else "incomplete"
-        attributes = convert(span.attributes) if span.attributes else {}
+        if status not in STATUSES:
+            status = "ok"
+        attributes = convert(span.attributes, notes) if span.attributes else {}
         if not isinstance(attributes, dict):  # over max_payload_bytes: keep the marker under a key
             attributes = {"_attributes": attributes}
         _readable_times(attributes, span.start_ns)
         encoded = {
-            "span_id": span_id,
+            "span_id": _id_text(span.span_id),
             "trace_id": context.trace_id,
             "parent_id": parent_id,
-            "name": span.name,
-            "kind": span.kind,
+            "name": converter.label(span.name) if type(span.name) is str else converter.label(safe_str(span.name)),
+            "kind": span.kind if type(span.kind) is str else "chain",
             "status": status,
             "error": self._error(span.error) if status == "error" else None,
             "start_time": iso(span.start_ns),
             "end_time": iso(span.end_ns if span.end_ns is not None else max(context.end_default, span.start_ns)),
-            "inputs": convert(span.inputs),
-            "outputs": convert(span.outputs),
+            "inputs": convert(span.inputs, notes),
+            "outputs": convert(span.outputs, notes),
             "attributes": attributes,
-            "metrics": convert(span.metrics) if span.metrics else {},
+            "metrics": convert(span.metrics, notes) if span.metrics else {},
             "children": [],
         }
-        if self.analyze is not None and span.kind in MODEL_KINDS and status == "ok":
-            self.analyze(span, encoded, context.artifacts)
-        _count(span, status, encoded, context.stats)
-        children = sorted(span.children, key=lambda child: child.start_ns)
-        encoded["children"] = [self._span(child, span_id, context) for child in children]
+        if notes:
+            attributes["encoding_notes"] = sorted(notes)
+        if self.analyze is not None and encoded["kind"] in MODEL_KINDS and status == "ok":
+            try:
+                self.analyze(span, encoded, context.artifacts)
+            except Exception as exc:  # metrics are extras: the span keeps everything else
+                if raise_internal_errors():
+                    raise
+                encoded["metrics"]["analysis_error"] = type(exc).__name__
+        _count(status, encoded, context.stats)
+        return encoded
+
+    def _unreadable_span(
+        self, span: Span, parent_id: str | None, context: _TraceContext, exc: Exception
+    ) -> dict[str, Any]:
+        """A placeholder for a span whose fields could not be read (set by hand to garbage)."""
+        if raise_internal_errors():
+            raise exc
+        try:
+            span_id = _id_text(span.span_id)
+        except Exception:
+            span_id = uuid.uuid4().hex
+        try:
+            when = iso(context.end_default)
+        except Exception:
+            when = iso(0)
+        encoded = {
+            "span_id": span_id,
+            "trace_id": context.trace_id,
+            "parent_id": parent_id,
+            "name": "<unreadable span>",
+            "kind": "chain",
+            "status": "incomplete",
+            "error": None,
+            "start_time": when,
+            "end_time": when,
+            "inputs": None,
+            "outputs": None,
+            "attributes": {"encoding_error": f"this span could not be encoded: {type(exc).__name__}"},
+            "metrics": {},
+            "children": [],
+        }
+        context.stats["spans"] += 1
+        context.stats["starts"] += 1
+        context.stats["incomplete"] += 1
         return encoded
 
     def _error(self, error: Any) -> dict[str, Any]:
+        """The ``{type, message, traceback}`` of a failed span, masked; never raises."""
+        string = self.converter.string
         if isinstance(error, BaseException):
             try:
                 trace_text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
             except Exception:
                 trace_text = None
             return {
-                "type": type(error).__name__,
-                "message": self.converter._string(str(error)),
-                "traceback": None if trace_text is None else mask_string(trace_text),
+                "type": clean(type(error).__name__),
+                "message": string(safe_str(error)),
+                "traceback": None if trace_text is None else string(trace_text),
             }
         if isinstance(error, dict):
+            trace_text = error.get("traceback")
             return {
-                "type": str(error.get("type") or "Error"),
-                "message": self.converter._string(str(error.get("message") or "")),
-                "traceback": None if error.get("traceback") is None else mask_string(str(error["traceback"])),
+                "type": string(safe_str(error.get("type") or "Error")),
+                "message": string(safe_str(error.get("message") or "")),
+                "traceback": None if trace_text is None else string(safe_str(trace_text)),
             }
-        return {"type": "Error", "message": "" if error is None else str(error), "traceback": None}
+        return {"type": "Error", "message": "" if error is None else string(safe_str(error)), "traceback": None}
+
+
+def _start(span: Span) -> int:
+    return span.start_ns
+
+
+def _id_text(span_id: Any) -> str:
+    """A span or trace id as text (ids are not masked: a mask must not merge two spans)."""
+    return clean(span_id if type(span_id) is str else safe_str(span_id))
 
 
 def _readable_times(attributes: dict[str, Any], start_ns: int) -> None:
@@ -201,10 +307,10 @@ def _readable_times(attributes: dict[str, Any], start_ns: int) -> None:
             event["time"] = iso(event.pop("time_ns"))
 
 
-def _count(span: Span, status: str, encoded: dict[str, Any], stats: dict[str, Any]) -> None:
+def _count(status: str, encoded: dict[str, Any], stats: dict[str, Any]) -> None:
     stats["spans"] += 1
     stats["starts"] += 1
-    family_name = family(span.kind)
+    family_name = family(encoded["kind"])
     stats[f"{family_name}_starts"] += 1
     if status == "ok":
         stats["ends"] += 1

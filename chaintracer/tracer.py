@@ -50,6 +50,9 @@ class Tracer:
         spacy_model: Name of the spaCy pipeline for visualisations (or pass ``nlp``).
         nlp: A loaded spaCy ``Language`` to use instead of ``spacy_model``.
         analyze_prompts: Also compute metrics of the prompts sent to models.
+        mask: A function ``text -> text`` applied after the built-in secret rules to every text
+            that leaves the process (payloads, names, session fields, errors, logs); it must
+            return a string. See ``chaintracer.redact``.
     """
 
     def __init__(
@@ -72,6 +75,7 @@ class Tracer:
         spacy_model: str | None = None,
         nlp: Any = None,
         analyze_prompts: bool = False,
+        mask: Any = None,
     ) -> None:
         self.settings = resolve(
             project=project,
@@ -91,6 +95,7 @@ class Tracer:
             metrics_lang=metrics_lang,
             spacy_model=spacy_model,
             analyze_prompts=analyze_prompts,
+            mask=mask,
         )
         self._errors = ErrorCounter()
         # Optional features fail here, at construction, when their packages are missing.
@@ -100,7 +105,7 @@ class Tracer:
 
             self._analyzer = build_analyzer(self.settings, nlp)
         self._exporters: list[Exporter] = build_exporters(self.settings)
-        converter = Converter(self.settings.max_payload_bytes, self._simplify)
+        converter = Converter(self.settings.max_payload_bytes, self._simplify, self.settings.mask)
         self._encoder = TraceEncoder(converter, self._analyze_model_span if self._analyzer else None)
         self._worker = Worker(self._encode_into_session, max_queue=self.settings.max_queue)
         # stream_logs: finished traces also go to the exporters as they complete, from a
@@ -141,10 +146,13 @@ class Tracer:
         prompt, output = self._model_texts(span)
         if not output or self._analyzer is None:
             return
+        # Metrics and visualisations are computed on the masked texts: the HTML quotes them.
+        text = self._encoder.converter.text
+        output, prompt = text(output), text(prompt) if prompt else prompt
         # The analyzer itself decides whether prompts get metrics (analyze_prompts); the
         # prompt→output view always needs the prompt.
         metrics, visuals = self._analyzer(prompt, output)
-        encoded["metrics"].update(metrics)
+        encoded["metrics"].update(self._encoder.converter.convert(metrics))
         references = {}
         for view, html in visuals.items():
             ref = f"{view}-{hashlib.sha1(html.encode()).hexdigest()[:16]}.html"
@@ -213,6 +221,7 @@ class Tracer:
                 "tracer_errors": self._errors.take(),
                 "queue_overflow": self._worker.take_overflow(),
                 "encoding_failures": self._worker.take_failures(),
+                "mask_failures": self._encoder.converter.redactor.take_failures(),
             }
             if self._streamer is not None:
                 self._streamer.drain(FLUSH_TIMEOUT_S)
