@@ -243,6 +243,7 @@ def mask_text(text: str) -> str:
             or "k_" in text
             or "hf_" in text
             or "gh" in text
+            or "_pat_" in text
             or "xox" in text
             or "GOCSPX-" in text
             or "glpat-" in text
