@@ -129,7 +129,7 @@ class TraceEncoder:
         """The encoded form of the trace rooted at ``root``; a value that cannot be read is marked, never fatal."""
         stats = new_stats()
         artifacts: dict[str, tuple[str, str]] = {}
-        end_default = root.end_ns if root.end_ns is not None else root.start_ns
+        end_default = max(root.end_ns if root.end_ns is not None else root.start_ns, root.start_ns)
         trace_id = _id_text(root.trace_id)
         context = _TraceContext(trace_id, end_default, stats, artifacts)
         tree = self._tree(root, context)
@@ -210,7 +210,8 @@ class TraceEncoder:
             "status": status,
             "error": self._error(span.error) if status == "error" else None,
             "start_time": iso(span.start_ns),
-            "end_time": iso(span.end_ns if span.end_ns is not None else max(context.end_default, span.start_ns)),
+            # A manual span may say it ended before it started: shown as ending when it started.
+            "end_time": iso(max(span.end_ns if span.end_ns is not None else context.end_default, span.start_ns)),
             "inputs": convert(span.inputs, notes),
             "outputs": convert(span.outputs, notes),
             "attributes": attributes,

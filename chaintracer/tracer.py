@@ -294,11 +294,14 @@ def _first_text(value: Any) -> str | None:
 def _end_tree(root: Span) -> None:
     """Gives manual spans without an end time the latest end among their children."""
     stack = [(root, False)]
+    seen = {id(root)}  # a children list edited by hand may hold a cycle
     while stack:
         span, visited = stack.pop()
         if not visited:
             stack.append((span, True))
-            stack.extend((child, False) for child in span.children)
+            children = [child for child in span.children if id(child) not in seen]
+            seen.update(id(child) for child in children)
+            stack.extend((child, False) for child in children)
         elif span.end_ns is None:
             ends = [child.end_ns for child in span.children if child.end_ns is not None]
             span.end_ns = max(ends, default=span.start_ns)

@@ -10,10 +10,12 @@ folders): plant ``KEYED`` as mapping entries and ``TEXTS`` inside strings, then 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -204,3 +206,76 @@ def store_dump(store: str | os.PathLike[str]) -> str:
     """
     result = subprocess.run([sys.executable, "-c", _DUMP_STORE, str(store)], capture_output=True, check=True)
     return result.stdout.decode("utf-8", "replace")
+
+
+def planted_tracer_settings() -> dict[str, object]:
+    """Tracer arguments carrying secrets in every session field (name, tags, group, job type, notes)."""
+    texts = [planted.text for planted in TEXTS]
+    return {
+        "name": f"session {texts[0]}",
+        "tags": texts[:8],
+        "group": texts[8],
+        "job_type": texts[9],
+        "notes": all_texts(),
+    }
+
+
+def run_planted_session(tracer: Any, name: str = "planted") -> Any:
+    """Runs LangChain work with every secret planted everywhere into ``tracer``; returns ``flush_tracker``'s info.
+
+    ``tracer`` is a ``langchain_tracer.Tracer`` (made with ``planted_tracer_settings()``, and
+    ``complexity_metrics=True, visualize=True`` to cover metrics and views). Planted: chain
+    inputs, config tags and metadata, an SDK client's repr, prompts and model outputs, a step's
+    name, its error message and traceback, a manual span's attributes and results, the flush's
+    notes, tags and config, and an asset whose description fails (logged as an internal error
+    when ``CHAINTRACER_RAISE_INTERNAL_ERRORS`` is unset; under the test suite it raises).
+    """
+    from langchain_core.language_models import FakeListLLM
+    from langchain_core.prompts import PromptTemplate
+    from langchain_core.runnables import RunnableLambda
+
+    from chaintracer import Span
+
+    secrets_text = all_texts()
+    config = {"callbacks": [tracer], "tags": [TEXTS[10].text], "metadata": {**KEYED, "note": TEXTS[11].text}}
+    chain = (
+        RunnableLambda(lambda inputs: {**inputs, "client": _Client(KEYED["api_key"])}, name=f"prepare {TEXTS[12].text}")
+        | PromptTemplate.from_template("Answer {question} for {client}")
+        | FakeListLLM(responses=[f"Acme says: {secrets_text}"])
+    )
+    chain.invoke({"question": secrets_text, **KEYED}, config=config)
+
+    def fail(value: Any) -> Any:
+        raise PermissionError(f"rejected: {secrets_text}")
+
+    with contextlib.suppress(PermissionError):
+        RunnableLambda(fail, name=f"call {TEXTS[13].text}").invoke({"password": KEYED["password"]}, config=config)
+    span = Span(name=f"manual {TEXTS[14].text}", span_kind="tool", status_code="error", status_message=secrets_text)
+    span.add_named_result({**KEYED, "query": secrets_text}, {"answer": secrets_text})
+    span.add_attribute("headers", {"Authorization": f"Bearer {KEYED['Authorization']}", **KEYED})
+    tracer.log_trace(span)
+    flush_texts = [planted.text for planted in TEXTS[15:]]
+    return tracer.flush_tracker(
+        _FailingAsset(secrets_text), name=name, notes=secrets_text, tags=flush_texts, llm={"model": "m", **KEYED}
+    )
+
+
+class _Client:
+    """An SDK client whose repr shows its key, as many do."""
+
+    def __init__(self, api_key: str) -> None:
+        self.api_key = api_key
+
+    def __repr__(self) -> str:
+        return f"Client(api_key={self.api_key!r})"
+
+
+class _FailingAsset:
+    """An asset whose architecture cannot be read: the error quotes secrets."""
+
+    def __init__(self, detail: str) -> None:
+        self.detail = detail
+
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:  # what isinstance() reads
+        raise RuntimeError(f"cannot describe: {self.detail}")

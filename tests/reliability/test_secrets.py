@@ -13,7 +13,19 @@ import spacy
 from langchain_core.language_models import FakeListLLM
 from langchain_core.prompts import PromptTemplate
 from langchain_core.runnables import Runnable, RunnableLambda
-from secrets_corpus import KEPT, KEPT_TEXTS, KEYED, TEXTS, all_texts, bytes_on_disk, leaks, store_dump, store_files
+from secrets_corpus import (
+    KEPT,
+    KEPT_TEXTS,
+    KEYED,
+    TEXTS,
+    all_texts,
+    bytes_on_disk,
+    leaks,
+    planted_tracer_settings,
+    run_planted_session,
+    store_dump,
+    store_files,
+)
 
 from chaintracer import Span
 from chaintracer import Tracer as CoreTracer
@@ -254,3 +266,28 @@ def test_a_mask_that_fails_at_run_time_hides_the_text_and_is_counted(store_path,
     assert "mask= function failed" in caplog.text
     assert "hunter2-plaintext" not in caplog.text
     assert "hunter2-plaintext" not in written(store_path)
+
+
+def test_planted_secrets_appear_in_no_byte_written(tmp_path, caplog, monkeypatch):
+    """Every planted secret, everywhere at once: none in the store and WAL, the export, the report or the logs."""
+    monkeypatch.delenv("CHAINTRACER_RAISE_INTERNAL_ERRORS")  # production behaviour: log, do not raise
+    store = str(tmp_path / "planted.db")
+    tracer = Tracer(store=store, complexity_metrics=True, visualize=True, nlp=small_nlp(), **planted_tracer_settings())
+    with caplog.at_level(logging.DEBUG, logger="chaintracer"):
+        info = run_planted_session(tracer)
+    report = tmp_path / "report.html"
+    cli("report", info.id, "-o", str(report), "--store", store)
+    exported = cli("export", info.id, "--store", store)
+
+    doc = json.loads(exported)
+    assert len(doc["traces"]) == 3 and doc["session"]["model"]["error"].startswith("RuntimeError")
+    assert any(span["attributes"].get("visualizations") for trace in doc["traces"] for span in walk(trace))
+    assert "internal error in describe_asset" in caplog.text
+    for where, data in (
+        ("store and WAL", written(store)),
+        ("JSON export", exported),
+        ("sessions --json", cli("sessions", "--json", "--store", store)),
+        ("report", bytes_on_disk(report)),
+        ("logs", caplog.text),
+    ):
+        assert leaks(data) == [], where
