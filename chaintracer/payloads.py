@@ -35,6 +35,7 @@ FRAME_PREVIEW = 3  # rows shown of a data frame (at most 20 of its columns)
 BIG_INT = 10**300
 SHORT_CHARS = 64  # texts up to this length are cached with their masked form (they repeat)
 CACHE_SIZE = 4096  # entries per cache; a full cache starts over
+LABEL_CHARS = 256  # longer keys and span names are texts: cut to the byte limit, not cached
 SURROGATES_NOTE = "invalid Unicode (lone surrogates) replaced by U+FFFD"
 # Libraries whose array-likes are summarised rather than walked or printed whole.
 ARRAY_MODULES = frozenset({"numpy", "pandas", "torch", "tensorflow", "jax", "jaxlib", "cupy", "polars", "pyarrow"})
@@ -117,6 +118,8 @@ class Converter:
     def _label(self, name: str) -> tuple[str, bool]:
         hit = self._labels.get(name)
         if hit is None:
+            if len(name) > LABEL_CHARS:  # a text, not a name: cut, never cached, never a credential's name
+                return self.string(name), False
             hit = (self.redactor.text(name), is_secret_key(name))
             if len(self._labels) >= CACHE_SIZE:
                 self._labels.clear()

@@ -235,28 +235,23 @@ def test_tree_500_levels_deep_is_stored_and_exported(store_path):
     assert deepest[0]["inputs"] == {"level": 499}
 
 
+# Times that once made a trace unreadable later (tests/core/test_spans.py pins the other refusals).
 BAD_CALLS = {
-    "name not a string": (lambda: Span(name=42), TypeError, "42"),
-    "unknown kind": (lambda: Span(span_kind="wizard"), ValueError, "wizard"),
-    "unknown status": (lambda: Span(status_code="maybe"), ValueError, "maybe"),
-    "start time NaN": (lambda: Span(start_time_ms=math.nan), ValueError, "nan"),
-    "start time infinite": (lambda: Span(start_time_ms=math.inf), ValueError, "inf"),
-    "end time past year 9999": (lambda: Span(end_time_ms=10**20), ValueError, "100000000000000000000"),
-    "time as text": (lambda: Span(start_time_ms="now"), TypeError, "now"),
-    "end time set to NaN": (lambda: setattr(Span(), "end_time_ms", math.nan), ValueError, "nan"),
-    "end_ns not an int": (lambda: Span().end(1.5), ValueError, "1.5"),
-    "attributes not a dict": (lambda: Span(attributes=[1]), TypeError, "list"),
-    "results not Results": (lambda: Span(results=["r"]), TypeError, "'r'"),
-    "inputs not a dict": (lambda: Span().add_named_result("q", None), TypeError, "'q'"),
-    "child not a span": (lambda: Span().add_child_span("c"), TypeError, "str"),
-    "span its own child": (lambda: (lambda s: s.add_child_span(s))(Span(name="me")), ValueError, "me"),
+    "start time NaN": (lambda: Span(start_time_ms=math.nan), "nan"),
+    "start time infinite": (lambda: Span(start_time_ms=math.inf), "inf"),
+    "end time past year 9999": (lambda: Span(end_time_ms=10**20), "100000000000000000000"),
+    "start time before year 1": (lambda: Span(start_time_ms=-(10**14)), "-100000000000000"),
+    "end time set to NaN": (lambda: setattr(Span(), "end_time_ms", math.nan), "nan"),
+    "start time set past year 9999": (lambda: setattr(Span(), "start_time_ms", 1e300), "1e+300"),
+    "end_ns not an int": (lambda: Span().end(1.5), "1.5"),
+    "end_ns past year 9999": (lambda: Span().end(10**30), "1000000000000000000000000000000"),
 }
 
 
-@pytest.mark.parametrize("call, error, named", BAD_CALLS.values(), ids=BAD_CALLS.keys())
-def test_the_span_api_refuses_bad_values_naming_them(call, error, named):
-    """A bad argument to the manual API raises TypeError/ValueError whose message names the value."""
-    with pytest.raises(error) as raised:
+@pytest.mark.parametrize("call, named", BAD_CALLS.values(), ids=BAD_CALLS.keys())
+def test_the_span_api_refuses_times_no_date_can_show(call, named):
+    """A time that is not a number of a date between years 1 and 9999 raises ValueError naming it."""
+    with pytest.raises(ValueError) as raised:
         call()
     assert named in str(raised.value)
 
