@@ -299,6 +299,7 @@ def test_fuzzed_payloads_are_stored_and_never_touch_later_traces(store_path):
         assert doc["session"]["summary"]["encoding_failures"] == 0
 
     check()
+    assert len(session_ids) >= 600
     # The command line reads what the fuzzing wrote, as a user would.
     for session_id in (session_ids[0], session_ids[len(session_ids) // 2], session_ids[-1]):
         result = subprocess.run(

@@ -192,6 +192,7 @@ def test_fuzzed_span_trees_are_stored_whole(store_path):
             deep_sessions.append(doc["session"]["id"])
 
     check()
+    assert next(counter) >= 400
     assert deep_sessions, "no fuzzed tree went below the depth cap"
     # The command line parses the deepest trees, as a user would.
     result = subprocess.run(
