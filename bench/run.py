@@ -10,6 +10,8 @@ What it measures
                         callback cost with metrics on vs off (issue 5).
     bench_viewer.py     viewer API and browser latency on a 10,000-trace / 150,000-span session
                         (issue 6; the browser rows need /usr/bin/chromium).
+    bench_evaluate.py   µs per example that chaintracer.evaluate adds over calling the target
+                        directly (issue 14), and the time of summary()/compare() statistics.
     Each runs in its own process, one after the other, so neither disturbs the other's memory
     or timings. Targets (issue 2): ≤ 12 µs added per span, ≤ 1 KB held per finished span,
     flush of 100,000 spans ≤ 1 s.
@@ -31,7 +33,14 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHES = ("bench_langchain.py", "bench_store.py", "bench_llamaindex.py", "bench_metrics.py", "bench_viewer.py")
+BENCHES = (
+    "bench_langchain.py",
+    "bench_store.py",
+    "bench_llamaindex.py",
+    "bench_metrics.py",
+    "bench_viewer.py",
+    "bench_evaluate.py",
+)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,7 +12,7 @@ from typing import Any
 from chaintracer import __version__
 from chaintracer.export import export_session, session_object
 from chaintracer.settings import DEFAULT_STORE
-from chaintracer.store import SessionNotFound, Store, StoreError
+from chaintracer.store import ExperimentNotFound, SessionNotFound, Store, StoreError
 from chaintracer.terminal import session_tree, sessions_table
 
 EXIT_USAGE = 2
@@ -54,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_store_argument(export)
     export.set_defaults(handler=_export)
 
-    for module in ("chaintracer.exporters.cli", "chaintracer.viewer.cli"):
+    for module in ("chaintracer.exporters.cli", "chaintracer.viewer.cli", "chaintracer.experiments.cli"):
         _register(module, commands)
     return parser
 
@@ -77,7 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     store = Store(args.store or os.environ.get("CHAINTRACER_STORE") or DEFAULT_STORE, create=False)
     try:
         return args.handler(args, store) or 0
-    except (StoreError, SessionNotFound, CommandError) as exc:
+    except (StoreError, SessionNotFound, ExperimentNotFound, CommandError) as exc:
         message = exc.args[0] if exc.args else str(exc)
         print(f"chaintracer: {message}", file=sys.stderr)
         return EXIT_USAGE

@@ -9,30 +9,20 @@ from __future__ import annotations
 
 import json
 import traceback
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from chaintracer.guard import raise_internal_errors
-from chaintracer.kinds import FAMILIES, MODEL_KINDS, family
+from chaintracer.kinds import MODEL_KINDS
 from chaintracer.payloads import Converter, safe_str
 from chaintracer.redact import clean
 from chaintracer.spans import Span
 from chaintracer.spantree import one_line
+from chaintracer.stats import TraceStats
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
-COUNTER_NAMES = (
-    "starts",
-    "ends",
-    "errors",
-    "incomplete",
-    "text",
-    "llm_streams",
-    *(f"{name}_{edge}" for name in FAMILIES for edge in ("starts", "ends")),
-)
 PREVIEW_CHARS = 300
 # Spans nested deeper hang under their ancestor at this depth, marked with "depth_capped":
 # every JSON reader (Python's json, the viewer) parses the tree without hitting a recursion limit.
@@ -68,7 +58,7 @@ class EncodedTrace:
     end_ns: int
     input_preview: str
     output_preview: str
-    stats: dict[str, Any] = field(default_factory=dict)
+    stats: TraceStats = field(default_factory=TraceStats)
     tree_json: str = ""
     # Large derived content (visualisation HTML) by reference: ref -> (media type, text).
     artifacts: dict[str, tuple[str, str]] = field(default_factory=dict)
@@ -76,31 +66,6 @@ class EncodedTrace:
     @property
     def latency_ms(self) -> float:
         return (self.end_ns - self.start_ns) / 1e6
-
-
-def new_stats() -> dict[str, Any]:
-    """Zeroed statistics for a trace or a session."""
-    stats: dict[str, Any] = {"spans": 0, "llm_calls": 0, "tool_calls": 0}
-    stats.update(dict.fromkeys(COUNTER_NAMES, 0))
-    stats["tokens"] = {"prompt": 0, "completion": 0, "total": 0}
-    # Per metric name: [sum, count] over model spans, for the session's means.
-    stats["metric_sums"] = {}
-    return stats
-
-
-def add_stats(total: dict[str, Any], part: dict[str, Any]) -> None:
-    """Adds one trace's statistics into a running total."""
-    for key, value in part.items():
-        if key == "tokens":
-            for token_key, count in value.items():
-                total["tokens"][token_key] = total["tokens"].get(token_key, 0) + count
-        elif key == "metric_sums":
-            for name, (amount, count) in value.items():
-                running = total["metric_sums"].setdefault(name, [0.0, 0])
-                running[0] += amount
-                running[1] += count
-        elif isinstance(value, (int, float)):
-            total[key] = total.get(key, 0) + value
 
 
 # Called for each model span with the raw span, its encoded dict (to add "metrics" and
@@ -114,7 +79,7 @@ class _TraceContext:
 
     trace_id: str  # computed once: str() of a UUID is not free
     end_default: int  # end time given to spans that never ended
-    stats: dict[str, Any]
+    stats: TraceStats
     artifacts: dict[str, tuple[str, str]]
 
 
@@ -126,8 +91,8 @@ class TraceEncoder:
         self.analyze = analyze
 
     def encode(self, root: Span) -> EncodedTrace:
-        """The encoded form of the trace rooted at ``root``; a value that cannot be read is marked, never fatal."""
-        stats = new_stats()
+        """The encoded form of the trace rooted at ``root``; a value that cannot be read is marked, not fatal."""
+        stats = TraceStats()
         artifacts: dict[str, tuple[str, str]] = {}
         end_default = max(root.end_ns if root.end_ns is not None else root.start_ns, root.start_ns)
         trace_id = _id_text(root.trace_id)
@@ -145,6 +110,42 @@ class TraceEncoder:
             stats=stats,
             tree_json=json.dumps(tree, ensure_ascii=False, separators=(",", ":"), allow_nan=False),
             artifacts=artifacts,
+        )
+
+    def describe_failure(self, root: Span, error: Exception) -> EncodedTrace:
+        """A trace that could not be encoded, kept as its root's name, kind, times and the reason."""
+        end_ns = root.end_ns if root.end_ns is not None else root.start_ns
+        message = f"chaintracer could not encode this trace: {type(error).__name__}"
+        trace_id = _id_text(root.trace_id)
+        tree = {
+            "span_id": _id_text(root.span_id),
+            "trace_id": trace_id,
+            "parent_id": None,
+            "name": self.converter.string(safe_str(root.name)),  # masked: it is written too
+            "kind": root.kind if type(root.kind) is str else "chain",
+            "status": "error",
+            "error": {"type": "EncodingError", "message": message, "traceback": None},
+            "start_time": iso(root.start_ns),
+            "end_time": iso(end_ns),
+            "inputs": None,
+            "outputs": None,
+            "attributes": {},
+            "metrics": {},
+            "children": [],
+        }
+        stats = TraceStats()
+        stats.count_span(tree["kind"], "error")
+        return EncodedTrace(
+            trace_id=trace_id,
+            name=tree["name"],
+            kind=tree["kind"],
+            status="error",
+            start_ns=root.start_ns,
+            end_ns=end_ns,
+            input_preview="",
+            output_preview=message,
+            stats=stats,
+            tree_json=json.dumps(tree, ensure_ascii=True),
         )
 
     def _tree(self, root: Span, context: _TraceContext) -> dict[str, Any]:
@@ -184,13 +185,7 @@ class TraceEncoder:
         return [encoded for _, encoded in flat]
 
     def _span(self, span: Span, parent_id: str | None, context: _TraceContext) -> dict[str, Any]:
-        """One span without its children; never raises (a span that cannot be read is marked)."""
-        try:
-            return self._span_fields(span, parent_id, context)
-        except Exception as exc:
-            return self._unreadable_span(span, parent_id, context, exc)
-
-    def _span_fields(self, span: Span, parent_id: str | None, context: _TraceContext) -> dict[str, Any]:
+        """One span without its children (payloads that cannot be read are marked by the converter)."""
         converter = self.converter
         convert = converter.convert
         notes: set[str] = set()
@@ -200,7 +195,7 @@ class TraceEncoder:
         attributes = convert(span.attributes, notes) if span.attributes else {}
         if not isinstance(attributes, dict):  # over max_payload_bytes: keep the marker under a key
             attributes = {"_attributes": attributes}
-        _readable_times(attributes, span.start_ns)
+        _readable_times(attributes, span)
         encoded = {
             "span_id": _id_text(span.span_id),
             "trace_id": context.trace_id,
@@ -221,48 +216,8 @@ class TraceEncoder:
         if notes:
             attributes["encoding_notes"] = sorted(notes)
         if self.analyze is not None and encoded["kind"] in MODEL_KINDS and status == "ok":
-            try:
-                self.analyze(span, encoded, context.artifacts)
-            except Exception as exc:  # metrics are extras: the span keeps everything else
-                if raise_internal_errors():
-                    raise
-                encoded["metrics"]["analysis_error"] = type(exc).__name__
-        _count(status, encoded, context.stats)
-        return encoded
-
-    def _unreadable_span(
-        self, span: Span, parent_id: str | None, context: _TraceContext, exc: Exception
-    ) -> dict[str, Any]:
-        """A placeholder for a span whose fields could not be read (set by hand to garbage)."""
-        if raise_internal_errors():
-            raise exc
-        try:
-            span_id = _id_text(span.span_id)
-        except Exception:
-            span_id = uuid.uuid4().hex
-        try:
-            when = iso(context.end_default)
-        except Exception:
-            when = iso(0)
-        encoded = {
-            "span_id": span_id,
-            "trace_id": context.trace_id,
-            "parent_id": parent_id,
-            "name": "<unreadable span>",
-            "kind": "chain",
-            "status": "incomplete",
-            "error": None,
-            "start_time": when,
-            "end_time": when,
-            "inputs": None,
-            "outputs": None,
-            "attributes": {"encoding_error": f"this span could not be encoded: {type(exc).__name__}"},
-            "metrics": {},
-            "children": [],
-        }
-        context.stats["spans"] += 1
-        context.stats["starts"] += 1
-        context.stats["incomplete"] += 1
+            self.analyze(span, encoded, context.artifacts)
+        _count(span, status, encoded, context.stats)
         return encoded
 
     def _error(self, error: Any) -> dict[str, Any]:
@@ -297,49 +252,32 @@ def _id_text(span_id: Any) -> str:
     return clean(span_id if type(span_id) is str else safe_str(span_id))
 
 
-def _readable_times(attributes: dict[str, Any], start_ns: int) -> None:
+def _readable_times(attributes: dict[str, Any], span: Span) -> None:
     """Nanosecond stamps recorded on the hot path become ISO times (and time to first token)."""
-    first_token = attributes.pop("first_token_time_ns", None)
-    if isinstance(first_token, int):
-        attributes["first_token_time"] = iso(first_token)
-        attributes["time_to_first_token_ms"] = round((first_token - start_ns) / 1e6, 3)
+    if span.chunks:
+        attributes["chunks"] = span.chunks
+        if span.first_chunk_ns is not None:
+            attributes["first_token_time"] = iso(span.first_chunk_ns)
+            attributes["time_to_first_token_ms"] = round((span.first_chunk_ns - span.start_ns) / 1e6, 3)
     for event in attributes.get("events") or ():
         if isinstance(event, dict) and isinstance(event.get("time_ns"), int):
             event["time"] = iso(event.pop("time_ns"))
 
 
-def _count(status: str, encoded: dict[str, Any], stats: dict[str, Any]) -> None:
-    stats["spans"] += 1
-    stats["starts"] += 1
-    family_name = family(encoded["kind"])
-    stats[f"{family_name}_starts"] += 1
-    if status == "ok":
-        stats["ends"] += 1
-        stats[f"{family_name}_ends"] += 1
-    elif status == "error":
-        stats["errors"] += 1
-    else:
-        stats["incomplete"] += 1
-    if family_name == "llm":
-        stats["llm_calls"] += 1
-    elif family_name == "tool":
-        stats["tool_calls"] += 1
+def _count(span: Span, status: str, encoded: dict[str, Any], stats: TraceStats) -> None:
+    family = stats.count_span(encoded["kind"], status)
     attributes = encoded["attributes"]
-    stats["llm_streams"] += attributes.get("chunks", 0) if isinstance(attributes.get("chunks"), int) else 0
+    if family == "llm":
+        stats.llm_streams += span.chunks
+        tokens = attributes.get("tokens")
+        if isinstance(tokens, dict):
+            stats.add_tokens(tokens)
     for event in attributes.get("events") or ():
         if isinstance(event, dict) and event.get("name") == "text":
-            stats["text"] += 1
-    tokens = attributes.get("tokens")
-    if family_name == "llm" and isinstance(tokens, dict):
-        for key in ("prompt", "completion", "total"):
-            value = tokens.get(key)
-            if isinstance(value, int):
-                stats["tokens"][key] += value
+            stats.text += 1
     for name, value in encoded["metrics"].items():
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            running = stats["metric_sums"].setdefault(name, [0.0, 0])
-            running[0] += value
-            running[1] += 1
+            stats.add_metric(name, value)
 
 
 def preview(value: Any) -> str:

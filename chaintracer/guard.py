@@ -1,9 +1,12 @@
 """The one error path for tracer internals: never raise into the user's program.
 
-Every framework callback runs inside ``guarded``. The first internal error is logged with its
-traceback; later ones are only counted (and reported in the session summary as
+Every framework callback runs inside ``guarded``; background threads (encoding, spills,
+streaming exports) report to the same ``ErrorCounter``. The first internal error is logged
+with its traceback; later ones are only counted (and reported in the session summary as
 ``tracer_errors``). Under the test suite (``CHAINTRACER_RAISE_INTERNAL_ERRORS=1``, set by
-``chaintracer.testing`` and our conftest) internal errors are raised so that bugs fail tests.
+``chaintracer.testing`` and our conftest) internal errors are raised so that bugs fail tests:
+a callback's at once, on the caller's thread; a background thread's never inside that thread
+(it would die), but from the next ``flush_tracker`` on the caller's thread.
 """
 
 from __future__ import annotations
@@ -31,11 +34,15 @@ class ErrorCounter:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.count = 0
+        self._background: BaseException | None = None  # the first, to raise from a flush (tests)
 
-    def record(self, where: str, exc: BaseException) -> None:
+    def record(self, where: str, exc: BaseException, background: bool = False) -> None:
+        """Counts an internal error; ``background`` errors are kept to be raised from a flush."""
         with self._lock:
             self.count += 1
             first = self.count == 1
+            if background and self._background is None:
+                self._background = exc
         if first:
             logger.warning(
                 "chaintracer: internal error in %s (your program continues; later errors are counted "
@@ -49,6 +56,13 @@ class ErrorCounter:
         with self._lock:
             count, self.count = self.count, 0
         return count
+
+    def raise_background(self) -> None:
+        """Under the test suite, raises the first error a background thread recorded (once)."""
+        with self._lock:
+            exc, self._background = self._background, None
+        if exc is not None and raise_internal_errors():
+            raise exc
 
 
 def guarded(method: F) -> F:

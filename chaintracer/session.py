@@ -14,9 +14,10 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from chaintracer.encoding import EncodedTrace, add_stats, iso, new_stats
+from chaintracer.encoding import EncodedTrace, iso
 from chaintracer.payloads import Converter
 from chaintracer.settings import Settings
+from chaintracer.stats import TraceStats
 
 # Free-text session fields: masked (and made valid UTF-8) like any payload text.
 TEXT_FIELDS = ("project", "entity", "name", "group", "job_type", "notes")
@@ -53,12 +54,13 @@ class Session:
 
     def __init__(self, settings: Settings) -> None:
         self.id = uuid.uuid4().hex
+        self.name: str | None = None  # set by its first flush (a reset=False session keeps it)
         self.settings = settings
         self.started_ns = time.time_ns()
         self.stored_traces = 0  # traces already written by earlier flushes of this session
         self._lock = threading.Lock()
         self._pending: list[EncodedTrace] = []
-        self._stats = new_stats()
+        self._stats = TraceStats()
         self._latencies: list[float] = []
         self._trace_errors = 0
         self._counters: dict[str, int] = {}
@@ -67,7 +69,7 @@ class Session:
     def add(self, trace: EncodedTrace) -> None:
         with self._lock:
             self._pending.append(trace)
-            add_stats(self._stats, trace.stats)
+            self._stats.merge(trace.stats)
             self._latencies.append(trace.latency_ms)
             self._trace_errors += trace.status == "error"
 
@@ -135,11 +137,11 @@ class Session:
     def summary(self) -> dict[str, Any]:
         """Totals of the traces' statistics, latency percentiles, metric means, tracer counters."""
         with self._lock:
-            stats = {**self._stats, "tokens": dict(self._stats["tokens"])}
+            stats = self._stats.as_summary()
             latencies = sorted(self._latencies)
             trace_errors = self._trace_errors
             counters = dict(self._counters)
-        metric_sums = stats.pop("metric_sums")
+        metrics = stats.pop("metrics", None)
         summary: dict[str, Any] = {"traces": len(latencies)}
         summary.update(stats)
         summary["trace_errors"] = trace_errors
@@ -148,8 +150,8 @@ class Session:
             "p95": _percentile(latencies, 0.95),
             "max": round(latencies[-1], 3) if latencies else None,
         }
-        if metric_sums:
-            summary["metrics"] = {name: round(total / count, 4) for name, (total, count) in sorted(metric_sums.items())}
+        if metrics:
+            summary["metrics"] = metrics
         summary.update(counters)
         return summary
 

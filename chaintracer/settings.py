@@ -6,6 +6,7 @@
 | store              | CHAINTRACER_STORE              | ./chaintracer.db   |
 | max_payload_bytes  | CHAINTRACER_MAX_PAYLOAD_BYTES  | 65536              |
 | max_queue          | CHAINTRACER_MAX_QUEUE          | 2048               |
+| max_queue_bytes    | CHAINTRACER_MAX_QUEUE_BYTES    | 16777216 (16 MiB)  |
 | backends           | CHAINTRACER_BACKENDS (a,b)     | ("local",)         |
 
 Everything else (entity, name, tags, group, job_type, notes, complexity_metrics, visualize,
@@ -26,6 +27,7 @@ from chaintracer.redact import Mask, check_mask
 DEFAULT_STORE = "chaintracer.db"
 DEFAULT_MAX_PAYLOAD_BYTES = 65536
 DEFAULT_MAX_QUEUE = 2048
+DEFAULT_MAX_QUEUE_BYTES = 16 * 1024 * 1024
 # Fields of a session that a flush's run overrides may replace; other overrides go to config.
 SESSION_FIELDS = ("project", "entity", "name", "tags", "group", "job_type", "notes")
 BACKENDS = ("local", "wandb")
@@ -48,6 +50,7 @@ class Settings:
     store: str = DEFAULT_STORE
     max_payload_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES
     max_queue: int = DEFAULT_MAX_QUEUE
+    max_queue_bytes: int = DEFAULT_MAX_QUEUE_BYTES
     backends: tuple[str, ...] = ("local",)
     metrics_lang: str = "en_US"
     spacy_model: str = "en_core_web_sm"
@@ -94,6 +97,9 @@ def resolve(**arguments: Any) -> Settings:
             DEFAULT_MAX_PAYLOAD_BYTES,
         ),
         max_queue=_positive_int("max_queue", arguments.get("max_queue"), "CHAINTRACER_MAX_QUEUE", DEFAULT_MAX_QUEUE),
+        max_queue_bytes=_positive_int(
+            "max_queue_bytes", arguments.get("max_queue_bytes"), "CHAINTRACER_MAX_QUEUE_BYTES", DEFAULT_MAX_QUEUE_BYTES
+        ),
         backends=_backends(arguments.get("backends")),
         metrics_lang=_text("metrics_lang", arguments.get("metrics_lang") or "en_US"),
         spacy_model=_text("spacy_model", arguments.get("spacy_model") or "en_core_web_sm"),

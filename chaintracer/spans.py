@@ -58,7 +58,8 @@ class Result:
         self.outputs = outputs
 
 
-def _coerce_kind(kind: Any) -> str:
+def coerce_kind(kind: Any) -> str:
+    """The stored kind string of a ``SpanKind`` or kind name; ValueError for unknown kinds."""
     if kind is None:
         return SpanKind.CHAIN.value
     try:
@@ -91,8 +92,10 @@ class Span:
     __slots__ = (
         "attributes",
         "children",
+        "chunks",
         "end_ns",
         "error",
+        "first_chunk_ns",
         "inputs",
         "kind",
         "metrics",
@@ -127,7 +130,7 @@ class Span:
         self.trace_id = self.span_id
         self.parent_id: str | None = None
         self.name = name or "span"
-        self.kind = _coerce_kind(span_kind)
+        self.kind = coerce_kind(span_kind)
         self.status = _coerce_status(status_code)
         self.error: Any = None
         if status_message is not None:
@@ -141,6 +144,8 @@ class Span:
         self.attributes: dict[str, Any] = dict(attributes or {})
         self.metrics: dict[str, Any] = {}
         self.children: list[Span] = []
+        self.chunks = 0  # streamed chunks (tokens) counted by the recorder
+        self.first_chunk_ns: int | None = None
         for result in results or ():
             if not (hasattr(result, "inputs") and hasattr(result, "outputs")):
                 raise TypeError(
@@ -181,6 +186,8 @@ class Span:
         span.attributes = attributes
         span.metrics = {}
         span.children = []
+        span.chunks = 0
+        span.first_chunk_ns = None
         return span
 
     # -- the W&B-compatible manual API -------------------------------------------------
@@ -191,7 +198,7 @@ class Span:
 
     @span_kind.setter
     def span_kind(self, value: SpanKind | str) -> None:
-        self.kind = _coerce_kind(value)
+        self.kind = coerce_kind(value)
 
     @property
     def status_code(self) -> Status:

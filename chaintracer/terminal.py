@@ -26,6 +26,11 @@ def format_ms(ms: float | None) -> str:
     return f"{ms:.1f}ms"
 
 
+def _state(status: Any) -> str:
+    """`` (live)``, `` (crashed)`` or `` (unflushed)`` after a session's name; nothing when flushed."""
+    return f" ({status})" if status in ("live", "crashed", "unflushed") else ""
+
+
 def sessions_table(sessions: list[dict[str, Any]]) -> str:
     """One line per session, newest first."""
     header = ("NAME", "PROJECT", "ENDED (UTC)", "TRACES", "SPANS", "ERRORS", "TOKENS", "P50", "ID")
@@ -35,7 +40,7 @@ def sessions_table(sessions: list[dict[str, Any]]) -> str:
         latency = summary.get("latency_ms") or {}
         rows.append(
             (
-                str(session["name"]) + (" (live)" if session.get("status") == "live" else ""),
+                str(session["name"]) + _state(session.get("status")),
                 str(session["project"]),
                 str(session["ended_at"])[:19].replace("T", " "),
                 str(summary.get("traces", 0)),

@@ -1,34 +1,46 @@
-"""The framework-neutral tracer: settings, recorder, encoding worker, sessions and flush.
+"""The framework-neutral tracer: it wires recorder, worker, encoder, writer, store and exporters.
 
-Adapters (``langchain_tracer``, ``llamaindex_tracer``) subclass ``Tracer`` and translate their
-framework's events into ``self.recorder`` calls. Used directly, it records manual spans
-(``log_trace``) for your own integrations.
+Framework handlers (``langchain_tracer``, ``llamaindex_tracer``) hold one of these, built with
+their ``Adapter`` (see ``chaintracer.adapter``), and turn framework events into ``recorder``
+verbs. Used on its own it records manual spans (``log_trace``, ``span``) for your own code.
+
+Threads: the recorder runs on the caller's threads (the hot path); encoding and writes of
+finished traces run on one background worker (``worker.Worker``), streaming exports on a
+second; ``flush_tracker`` and exporters run on the thread that flushes.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import hashlib
 import json
 import logging
+import sys
 import threading
+import uuid
 import warnings
+import weakref
+from collections.abc import Iterator
 from typing import Any
 
-from chaintracer.encoding import TraceEncoder
+from chaintracer.adapter import Adapter, ManualAdapter
+from chaintracer.encoding import EncodedTrace, TraceEncoder
 from chaintracer.exporters import Exporter, build_exporters, run_exporters
 from chaintracer.guard import ErrorCounter, raise_internal_errors
-from chaintracer.payloads import NOT_SIMPLIFIED, Converter
-from chaintracer.recorder import Recorder
+from chaintracer.payloads import Converter
+from chaintracer.recorder import ROOT_SCOPE, Recorder
 from chaintracer.session import Session, SessionInfo
 from chaintracer.settings import resolve, session_overrides
-from chaintracer.spans import Span
-from chaintracer.store import Store
+from chaintracer.spans import Span, coerce_kind
+from chaintracer.store import Store, StoreError
 from chaintracer.worker import Worker
 from chaintracer.writer import SessionWriter
 
 logger = logging.getLogger("chaintracer")
 
 FLUSH_TIMEOUT_S = 60.0
+EXIT_TIMEOUT_S = 10.0
 
 
 class Tracer:
@@ -45,6 +57,7 @@ class Tracer:
         store: Path of the SQLite store (env ``CHAINTRACER_STORE``; default ``./chaintracer.db``).
         max_payload_bytes: Larger inputs/outputs are truncated with a visible marker.
         max_queue: Finished traces waiting for encoding before the caller encodes them itself.
+        max_queue_bytes: The same bound in (estimated) bytes of the traces' raw payloads.
         backends: Where flushed sessions go: "local" (always) plus e.g. "wandb".
         metrics_lang: Language passed to textstat for complexity metrics.
         spacy_model: Name of the spaCy pipeline for visualisations (or pass ``nlp``).
@@ -53,6 +66,8 @@ class Tracer:
         mask: A function ``text -> text`` applied after the built-in secret rules to every text
             that leaves the process (payloads, names, session fields, errors, logs); it must
             return a string. See ``chaintracer.redact``.
+        adapter: The framework knowledge of an integration (``chaintracer.adapter.Adapter``);
+            framework handlers pass theirs, manual tracing needs none.
     """
 
     def __init__(
@@ -70,12 +85,14 @@ class Tracer:
         store: str | None = None,
         max_payload_bytes: int | None = None,
         max_queue: int | None = None,
+        max_queue_bytes: int | None = None,
         backends: list[str] | tuple[str, ...] | None = None,
         metrics_lang: str | None = None,
         spacy_model: str | None = None,
         nlp: Any = None,
         analyze_prompts: bool = False,
         mask: Any = None,
+        adapter: Adapter | None = None,
     ) -> None:
         self.settings = resolve(
             project=project,
@@ -91,12 +108,14 @@ class Tracer:
             store=store,
             max_payload_bytes=max_payload_bytes,
             max_queue=max_queue,
+            max_queue_bytes=max_queue_bytes,
             backends=backends,
             metrics_lang=metrics_lang,
             spacy_model=spacy_model,
             analyze_prompts=analyze_prompts,
             mask=mask,
         )
+        self.adapter: Adapter = adapter if adapter is not None else ManualAdapter()
         self._errors = ErrorCounter()
         # Optional features fail here, at construction, when their packages are missing.
         self._analyzer = None
@@ -105,63 +124,33 @@ class Tracer:
 
             self._analyzer = build_analyzer(self.settings, nlp)
         self._exporters: list[Exporter] = build_exporters(self.settings)
-        converter = Converter(self.settings.max_payload_bytes, self._simplify, self.settings.mask)
+        converter = Converter(self.settings.max_payload_bytes, self.adapter.simplify, self.settings.mask)
         self._encoder = TraceEncoder(converter, self._analyze_model_span if self._analyzer else None)
-        self._worker = Worker(self._encode_into_session, max_queue=self.settings.max_queue)
+        self.store = Store(self.settings.store)
+        self._writer = SessionWriter(self.settings, self.store)
+        self._worker = Worker(
+            self._encode_batch,
+            self._errors,
+            tick=self._writer.tick,
+            max_items=self.settings.max_queue,
+            max_bytes=self.settings.max_queue_bytes,
+        )
         # stream_logs: finished traces also go to the exporters as they complete, from a
         # worker of their own so a slow backend never delays encoding (or the user).
         self._streaming = [e for e in self._exporters if hasattr(e, "stream")] if self.settings.stream_logs else []
         self._streamer = (
-            Worker(self._stream_trace, self.settings.max_queue, "chaintracer-stream") if self._streaming else None
+            Worker(self._stream_traces, self._errors, max_items=self.settings.max_queue, name="chaintracer-stream")
+            if self._streaming
+            else None
         )
         self._flush_lock = threading.Lock()
         self._finished = False
         self._warned_finished = False
-        self.store = Store(self.settings.store)
-        self._writer = SessionWriter(self.settings, self.store)
-        self.recorder: Recorder = Recorder(self._worker.submit)
+        self.recorder: Recorder = Recorder(self._submit)
+        ref = weakref.ref(self)
+        atexit.register(_write_at_exit, ref)
 
-    # -- adapter hooks ----------------------------------------------------------------
-
-    def _simplify(self, value: Any) -> Any:
-        """Turns a framework object into plain data for storage; adapters override."""
-        return NOT_SIMPLIFIED
-
-    def _describe_asset(self, asset: Any) -> dict[str, Any] | None:
-        """The model architecture of a flushed asset; adapters override."""
-        if asset is None:
-            return None
-        return {"type": type(asset).__name__}
-
-    def _model_texts(self, span: Span) -> tuple[str | None, str | None]:
-        """The prompt and output text of a model span; adapters override for their shapes.
-
-        For manual spans: a string, or the first string value of a named result
-        (``add_named_result({"prompt": ...}, {"text": ...})``).
-        """
-        return _first_text(span.inputs), _first_text(span.outputs)
-
-    def _analyze_model_span(self, span: Span, encoded: dict[str, Any], artifacts: dict[str, tuple[str, str]]) -> None:
-        """Adds complexity metrics and visualisations of a model span (in the encoding worker)."""
-        prompt, output = self._model_texts(span)
-        if not output or self._analyzer is None:
-            return
-        # Metrics and visualisations are computed on the masked texts: the HTML quotes them.
-        text = self._encoder.converter.text
-        output, prompt = text(output), text(prompt) if prompt else prompt
-        # The analyzer itself decides whether prompts get metrics (analyze_prompts); the
-        # prompt→output view always needs the prompt.
-        metrics, visuals = self._analyzer(prompt, output)
-        encoded["metrics"].update(self._encoder.converter.convert(metrics))
-        references = {}
-        for view, html in visuals.items():
-            ref = f"{view}-{hashlib.sha1(html.encode()).hexdigest()[:16]}.html"
-            artifacts[ref] = ("text/html", html)
-            references[view] = ref
-        if references:
-            encoded["attributes"]["visualizations"] = references
-
-    # -- public API -------------------------------------------------------------------
+    # -- public API ---------------------------------------------------------------------
 
     @property
     def session_id(self) -> str:
@@ -170,6 +159,7 @@ class Tracer:
 
     @property
     def finished(self) -> bool:
+        """True once ``flush_tracker(finish=True)`` ended this tracer."""
         return self._finished
 
     def log_trace(self, root: Span) -> None:
@@ -179,8 +169,68 @@ class Tracer:
         if self._finished:
             self._warn_finished()
             return
-        _end_tree(root)
-        self._worker.submit(root)
+        # Not _submit: a tree built by hand may hold a cycle, which only _end_tree's walk survives.
+        self._worker.submit(root, _end_tree(root))
+
+    @contextlib.contextmanager
+    def span(
+        self, name: str, kind: str = "chain", inputs: Any = None, attributes: dict[str, Any] | None = None
+    ) -> Iterator[SpanScope]:
+        """Records a span around a block; framework runs started in it without a parent nest under it.
+
+        ``with tracer.span("answer", inputs={"q": q}) as span: span.set_outputs(chain.invoke(q, ...))``
+        groups several framework calls into one trace. An exception ends the span as an error
+        and propagates. Spans nest: a ``span`` inside another is its child.
+        """
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"span name must be a non-empty string, not {name!r}")
+        if attributes is not None and not isinstance(attributes, dict):
+            raise TypeError(f"attributes must be a dict, not {type(attributes).__name__}")
+        span_id = uuid.uuid4().hex
+        recorder = self.recorder
+        recorder.start(span_id, ROOT_SCOPE.get(), coerce_kind(kind), name, inputs, dict(attributes or {}))
+        token = ROOT_SCOPE.set(span_id)
+        scope = SpanScope(recorder, span_id)
+        try:
+            yield scope
+        except BaseException as exc:
+            ROOT_SCOPE.reset(token)
+            recorder.fail(span_id, exc)
+            raise
+        ROOT_SCOPE.reset(token)
+        recorder.end(span_id)
+
+    def log_feedback(
+        self, trace_id: str, key: str, score: float | bool, comment: str | None = None, span_id: str | None = None
+    ) -> None:
+        """Attaches human feedback (a named score, an optional comment) to a stored trace, after the fact.
+
+        It goes on the trace's root span (or on ``span_id``) in the export, and ``key`` counts as
+        one more scorer in experiment summaries and comparisons (the latest feedback per trace
+        and key). A trace of the running session is written to the store first.
+        """
+        from chaintracer.experiments.feedback import check_feedback
+
+        key, number, comment = check_feedback(key, score, comment)
+        if not isinstance(trace_id, str) or not trace_id:
+            raise ValueError(f"trace_id must be a non-empty string, not {trace_id!r}")
+        if not self._finished:
+            self.force_flush()
+        self.store.add_feedback(trace_id, key, number, comment, span_id)
+
+    def force_flush(self, timeout_s: float = 30.0) -> bool:
+        """Encodes and writes every finished trace to the store now (the session stays open).
+
+        Returns False if that did not finish within ``timeout_s``. Tests use it to read the
+        store mid-session; programs rarely need it (finished traces reach disk within ~1 s).
+        """
+        if not isinstance(timeout_s, (int, float)) or isinstance(timeout_s, bool) or timeout_s <= 0:
+            raise ValueError(f"timeout_s must be a positive number of seconds, not {timeout_s!r}")
+        done = self._worker.drain(timeout_s)
+        if self._streamer is not None:
+            done = self._streamer.drain(timeout_s) and done
+        self._errors.raise_background()
+        return done
 
     def flush_tracker(
         self,
@@ -212,44 +262,103 @@ class Tracer:
         fields, config = session_overrides(run_overrides)
         config = self._encoder.converter.convert(config)
         with self._flush_lock:
-            self.recorder.close_all()
-            if not self._worker.drain(FLUSH_TIMEOUT_S):
-                logger.warning(
-                    "chaintracer: encoding did not finish within %ss; flushing what is done", FLUSH_TIMEOUT_S
-                )
-            counters = {
-                "tracer_errors": self._errors.take(),
-                "queue_overflow": self._worker.take_overflow(),
-                "encoding_failures": self._worker.take_failures(),
-                "mask_failures": self._encoder.converter.redactor.take_failures(),
-            }
-            if self._streamer is not None:
-                self._streamer.drain(FLUSH_TIMEOUT_S)
-                counters["stream_overflow"] = self._streamer.take_overflow()
-                counters["stream_failures"] = self._streamer.take_failures()
-            session_name = name or fields.pop("name", None) or self._writer.provisional_name()
-            model = self._capture_model(asset)
-            # On StoreError the session keeps its traces and counters for the next flush.
-            record = self._writer.flush(session_name, fields, config, model, counters, new_session=reset and not finish)
+            record = self._write_session(
+                name, fields, config, self._capture_model(asset), new_session=reset and not finish
+            )
+            self.adapter.after_flush(finish)
             exports = run_exporters(self._exporters, self.store, record["id"], final=finish or reset)
             info = SessionInfo(
-                record["id"], session_name, record["project"], str(self.store.path), record["summary"], exports
+                record["id"], record["name"], record["project"], str(self.store.path), record["summary"], exports
             )
             if finish:
                 self._finish()
-            return info
+        self._errors.raise_background()
+        return info
+
+    # -- internals ----------------------------------------------------------------------
+
+    def _write_session(
+        self,
+        name: str | None,
+        fields: dict[str, Any],
+        config: dict[str, Any],
+        model: dict[str, Any] | None,
+        new_session: bool,
+        status: str = "flushed",
+        timeout_s: float = FLUSH_TIMEOUT_S,
+    ) -> dict[str, Any]:
+        """Closes open spans, finishes encoding and writes the session (the flush and the exit path)."""
+        self.recorder.close_all()
+        if not self._worker.drain(timeout_s):
+            logger.warning("chaintracer: encoding did not finish within %ss; writing what is done", timeout_s)
+        counters = {
+            "tracer_errors": self._errors.take(),
+            "queue_overflow": self._worker.take_overflow(),
+            "mask_failures": self._encoder.converter.redactor.take_failures(),
+        }
+        if self._streamer is not None:
+            self._streamer.drain(timeout_s)
+            counters["stream_overflow"] = self._streamer.take_overflow()
+        session_name = name or fields.pop("name", None) or self._writer.provisional_name()
+        # On StoreError the session keeps its traces and counters for the next flush.
+        return self._writer.flush(session_name, fields, config, model, counters, new_session, status=status)
 
     def _capture_model(self, asset: Any) -> dict[str, Any] | None:
         if asset is None:
             return None
         try:
-            model = self._describe_asset(asset)
+            model = self.adapter.describe_asset(asset)
         except Exception as exc:
             self._errors.record("describe_asset", exc)
             if raise_internal_errors():
                 raise
             model = {"type": type(asset).__name__, "error": f"{type(exc).__name__}: {exc}"}
         return self._encoder.converter.convert(model) if model is not None else None
+
+    def _submit(self, root: Span) -> None:
+        """The recorder's sink: a finished trace goes to the background worker."""
+        self._worker.submit(root, _raw_size(root))
+
+    def _encode_batch(self, roots: list[Span]) -> None:
+        encoded = [self._encode(root) for root in roots]
+        session = self._writer.add(encoded)
+        if self._streamer is not None:
+            for trace in encoded:
+                self._streamer.submit((session, trace))
+
+    def _encode(self, root: Span) -> EncodedTrace:
+        try:
+            return self._encoder.encode(root)
+        except Exception as exc:  # the trace is the unit that can fail, never the tracer
+            self._errors.record("encode", exc, background=True)
+            return self._encoder.describe_failure(root, exc)
+
+    def _stream_traces(self, items: list[tuple[Session, EncodedTrace]]) -> None:
+        for session, encoded in items:
+            stub = session.record(self._writer.provisional_name(), {}, {}, None)
+            tree = json.loads(encoded.tree_json)
+            for exporter in self._streaming:
+                exporter.stream(stub, tree)
+
+    def _analyze_model_span(self, span: Span, encoded: dict[str, Any], artifacts: dict[str, tuple[str, str]]) -> None:
+        """Adds complexity metrics and visualisations of a model span (in the encoding worker)."""
+        prompt, output = self.adapter.model_texts(span)
+        if not output or self._analyzer is None:
+            return
+        # Metrics and visualisations are computed on the masked texts: the HTML quotes them.
+        text = self._encoder.converter.text
+        output, prompt = text(output), text(prompt) if prompt else prompt
+        # The analyzer itself decides whether prompts get metrics (analyze_prompts); the
+        # prompt→output view always needs the prompt.
+        metrics, visuals = self._analyzer(prompt, output)
+        encoded["metrics"].update(self._encoder.converter.convert(metrics))
+        references = {}
+        for view, html in visuals.items():
+            ref = f"{view}-{hashlib.sha1(html.encode()).hexdigest()[:16]}.html"
+            artifacts[ref] = ("text/html", html)
+            references[view] = ref
+        if references:
+            encoded["attributes"]["visualizations"] = references
 
     def _finish(self) -> None:
         self._finished = True
@@ -271,33 +380,97 @@ class Tracer:
                 stacklevel=3,
             )
 
-    def _encode_into_session(self, root: Span) -> None:
-        encoded = self._encoder.encode(root)
-        session = self._writer.add(encoded)
-        if self._streamer is not None:
-            self._streamer.submit((session, encoded))
+    def _write_at_exit(self) -> None:
+        """Writes what a tracer holds when the interpreter exits without ``flush_tracker``."""
+        if self._finished:
+            return
+        if not (self.recorder.open_count() or self._worker.pending() or self._writer.dirty):
+            return
+        with self._flush_lock:
+            record = self._write_session(
+                None, {}, {}, None, new_session=False, status="unflushed", timeout_s=EXIT_TIMEOUT_S
+            )
+        self._finished = True
+        for exporter in self._exporters:
+            exporter.shutdown()
+        print(
+            f"chaintracer: session {record['name']!r} ({record['id'][:12]}) was not flushed; its "
+            f"{record['summary'].get('traces', 0)} traces are saved in {self.store.path} as 'unflushed'. "
+            "Call tracer.flush_tracker(name=...) before your program ends to name it.",
+            file=sys.stderr,
+        )
 
-    def _stream_trace(self, item: tuple[Session, Any]) -> None:
-        session, encoded = item
-        stub = session.record(self._writer.provisional_name(), {}, {}, None)
-        tree = json.loads(encoded.tree_json)
-        for exporter in self._streaming:
-            exporter.stream(stub, tree)
+
+class SpanScope:
+    """The span of a ``Tracer.span`` block: its ids, and verbs to record what it produced."""
+
+    __slots__ = ("_recorder", "span_id")
+
+    def __init__(self, recorder: Recorder, span_id: str) -> None:
+        self._recorder = recorder
+        self.span_id = span_id
+
+    @property
+    def trace_id(self) -> str:
+        """The id of the trace this span belongs to."""
+        span = self._recorder.get(self.span_id)
+        return str(span.trace_id) if span is not None else self.span_id
+
+    def set_outputs(self, outputs: Any) -> None:
+        """Records the block's result as the span's outputs."""
+        self._recorder.set_outputs(self.span_id, outputs)
+
+    def annotate(self, key: str, value: Any) -> None:
+        """Sets an attribute of the span."""
+        if not isinstance(key, str):
+            raise TypeError(f"attribute key must be a str, not {type(key).__name__}: {key!r}")
+        self._recorder.annotate(self.span_id, key, value)
 
 
-def _first_text(value: Any) -> str | None:
-    if isinstance(value, dict):
-        value = next((item for item in value.values() if isinstance(item, str)), None)
-    return value if isinstance(value, str) and value else None
+def _write_at_exit(ref: weakref.ReferenceType[Tracer]) -> None:
+    tracer = ref()
+    if tracer is None:
+        return
+    try:
+        tracer._write_at_exit()
+    except StoreError as exc:
+        print(f"chaintracer: could not save the unflushed session at exit: {exc}", file=sys.stderr)
+    except Exception:  # never turn a clean exit into a traceback
+        logger.warning("chaintracer: saving the unflushed session at exit failed", exc_info=True)
 
 
-def _end_tree(root: Span) -> None:
-    """Gives manual spans without an end time the latest end among their children."""
+def _raw_size(root: Span) -> int:
+    """A rough size in bytes of a finished trace's raw payloads (for the queue's byte budget)."""
+    size = 0
+    stack = [root]
+    while stack:
+        span = stack.pop()
+        size += 256 + _rough(span.inputs) + _rough(span.outputs)
+        if span.children:
+            stack.extend(span.children)
+    return size
+
+
+def _rough(value: Any) -> int:
+    kind = type(value)
+    if kind is str or kind is bytes:
+        return len(value)
+    if kind is dict:
+        return sum(len(item) if type(item) is str else 64 for item in value.values())
+    if kind is list or kind is tuple:
+        return sum(len(item) if type(item) is str else 64 for item in value)
+    return 64
+
+
+def _end_tree(root: Span) -> int:
+    """Gives manual spans without an end time the latest end among their children; returns ``_raw_size``."""
+    size = 0
     stack = [(root, False)]
     seen = {id(root)}  # a children list edited by hand may hold a cycle
     while stack:
         span, visited = stack.pop()
         if not visited:
+            size += 256 + _rough(span.inputs) + _rough(span.outputs)
             stack.append((span, True))
             children = [child for child in span.children if id(child) not in seen]
             seen.update(id(child) for child in children)
@@ -305,6 +478,7 @@ def _end_tree(root: Span) -> None:
         elif span.end_ns is None:
             ends = [child.end_ns for child in span.children if child.end_ns is not None]
             span.end_ns = max(ends, default=span.start_ns)
+    return size
 
 
 class _FinishedRecorder:

@@ -1,129 +1,183 @@
-"""A bounded background queue for work that the user's call does not need to wait for.
+"""A background thread for work the user's call need not wait for, bounded in items and bytes.
 
-Enqueueing is O(1). When the queue is full the item is processed on the caller's thread
-instead (and counted): a finished trace is never dropped. ``drain`` waits for what is pending
-within a time budget; the worker thread is started lazily and restarted after ``fork``.
+``submit`` is O(1) on the caller's thread: a ``deque`` append and a little accounting. The
+thread takes everything queued in one go (``handle(batch)``), so a busy program pays one
+wake-up per batch rather than one per item (fewer GIL hand-offs). It wakes when a batch is
+full, on ``drain``, and every ``interval_s`` while there is work; after each wake it calls
+``tick()``, which does periodic work (writing finished traces to disk) and says whether it
+wants to be called again soon. With nothing queued and nothing due it sleeps until the next
+``submit``: an idle program costs nothing.
+
+When the queue holds ``max_items`` items or ``max_bytes`` (as estimated by the caller) the
+item is handled on the caller's thread instead and counted as an overflow: nothing is dropped,
+and memory stays bounded. Errors in ``handle``/``tick`` go to the tracer's ``ErrorCounter``
+(never raised inside the thread, which must survive). The thread starts lazily and is started
+again in a child after ``fork``.
 """
 
 from __future__ import annotations
 
-import logging
 import os
-import queue
 import threading
 import weakref
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-logger = logging.getLogger("chaintracer")
+from chaintracer.guard import ErrorCounter
 
-_STOP = object()
-BATCH_MAX = 256
-BATCH_PAUSE_S = 0.02
+BATCH_ITEMS = 256
+INTERVAL_S = 0.25
 
 
 class Worker:
-    """Runs ``handle(item)`` for each submitted item on one daemon thread."""
+    """Runs ``handle(batch)`` for submitted items, and ``tick()`` periodically, on one daemon thread."""
 
-    def __init__(self, handle: Callable[[Any], None], max_queue: int = 2048, name: str = "chaintracer-worker") -> None:
+    def __init__(
+        self,
+        handle: Callable[[list[Any]], None],
+        errors: ErrorCounter,
+        *,
+        tick: Callable[[bool], bool] | None = None,
+        max_items: int = 2048,
+        max_bytes: int | None = None,
+        interval_s: float = INTERVAL_S,
+        name: str = "chaintracer-worker",
+    ) -> None:
         self._handle = handle
-        self._max_queue = max_queue
+        self._tick = tick
+        self._errors = errors
+        self._max_items = max_items
+        self._max_bytes = max_bytes
+        self._interval_s = interval_s
         self._name = name
-        self._lock = threading.Lock()
-        self._queue: queue.Queue[Any] = queue.Queue(max_queue)
-        self._thread: threading.Thread | None = None
-        self._wake = threading.Event()
         self.overflow = 0
-        self.failures = 0
+        self._reset()
         if hasattr(os, "register_at_fork"):
             ref = weakref.ref(self)
-            os.register_at_fork(after_in_child=lambda: (w := ref()) is not None and w._after_fork())
+            os.register_at_fork(after_in_child=lambda: (w := ref()) is not None and w._reset())
 
-    def submit(self, item: Any) -> None:
-        """Queues ``item``; runs it here and counts an overflow when the queue is full."""
+    def _reset(self) -> None:
+        # Also the child's state after fork: the parent's thread does not exist there, and a
+        # lock held by it at fork time would never be released.
+        self._items: deque[tuple[Any, int]] = deque()
+        self._bytes = 0
+        self._lock = threading.Lock()  # guards _bytes, the round counters and the thread handle
+        self._wake = threading.Event()
+        self._round_done = threading.Condition(self._lock)
+        self._rounds_started = 0
+        self._rounds_done = 0
+        self._force = 0  # drains waiting: ask tick() for everything now
+        self._stop = False
+        self._sleeping = True
+        self._thread: threading.Thread | None = None
+
+    # -- caller's side ----------------------------------------------------------------------
+
+    def submit(self, item: Any, size: int = 0) -> None:
+        """Queues ``item`` (of about ``size`` bytes); handles it here when the queue is full."""
         if self._thread is None:
             self._start()
-        try:
-            self._queue.put_nowait(item)
-        except queue.Full:
+        with self._lock:
+            queued = len(self._items)
+            # Over the byte budget only with others queued: one large item alone still goes.
+            full = queued >= self._max_items or (
+                self._max_bytes is not None and queued > 0 and self._bytes + size > self._max_bytes
+            )
+            if not full:
+                self._bytes += size
+                self._items.append((item, size))
+        if full:
             self.overflow += 1
-            self._run(item)
+            self._run(self._handle, [item])
+            return
+        if self._sleeping or len(self._items) >= BATCH_ITEMS:
+            self._sleeping = False
+            self._wake.set()
+
+    def pending(self) -> int:
+        """How many submitted items wait for the thread."""
+        return len(self._items)
 
     def take_overflow(self) -> int:
         """Returns the overflow count and resets it."""
         count, self.overflow = self.overflow, 0
         return count
 
-    def take_failures(self) -> int:
-        """Returns the failure count and resets it."""
-        count, self.failures = self.failures, 0
-        return count
-
     def drain(self, timeout_s: float = 30.0) -> bool:
-        """Waits until every queued item is handled; False if the budget ran out first."""
+        """Waits until every item submitted so far is handled and ``tick`` ran with everything due.
+
+        False if the budget ran out first (or the thread is gone).
+        """
         if self._thread is None:
+            if self._tick is not None:
+                self._run(self._tick, True)
             return True
-        done = threading.Event()
-        try:
-            self._queue.put(done, timeout=timeout_s)
-        except queue.Full:
-            return False
+        with self._lock:
+            # The next round to start takes everything queued before this call (FIFO).
+            target = self._rounds_started + 1
+            self._force += 1
         self._wake.set()
-        return done.wait(timeout_s)
+        try:
+            with self._round_done:
+                return self._round_done.wait_for(lambda: self._rounds_done >= target, timeout_s)
+        finally:
+            with self._lock:
+                self._force -= 1
 
     def shutdown(self, timeout_s: float = 30.0) -> None:
         """Handles what is queued, then stops the thread."""
         thread = self._thread
         if thread is None:
             return
-        self._queue.put(_STOP)
+        self.drain(timeout_s)
+        self._stop = True
         self._wake.set()
         thread.join(timeout_s)
         self._thread = None
+
+    # -- the thread ---------------------------------------------------------------------------
 
     def _start(self) -> None:
         with self._lock:
             if self._thread is None:
                 thread = threading.Thread(target=self._loop, name=self._name, daemon=True)
-                thread.start()
                 self._thread = thread
+                thread.start()
 
     def _loop(self) -> None:
-        while True:
-            batch = [self._queue.get()]
-            # Everything already queued in one go, then a short pause: one wake-up per batch
-            # instead of per item means far fewer GIL hand-offs with a busy caller.
-            while len(batch) < BATCH_MAX:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            for item in batch:
-                if item is _STOP:
-                    return
-                if isinstance(item, threading.Event):
-                    item.set()
-                else:
-                    self._run(item)
-            full = len(batch) >= BATCH_MAX
-            batch = item = None  # release the raw spans before waiting: nothing may hold them
-            if not full:
-                self._wake.wait(BATCH_PAUSE_S)  # drain() and shutdown() cut the pause short
-                self._wake.clear()
+        more = False
+        while not self._stop:
+            timeout = self._interval_s if (self._items or more or self._force) else None
+            self._sleeping = timeout is None
+            if self._sleeping and self._items:  # an item arrived as we were deciding to sleep
+                self._sleeping, timeout = False, self._interval_s
+            self._wake.wait(timeout)
+            self._wake.clear()
+            self._sleeping = False
+            with self._lock:
+                self._rounds_started += 1
+                forced = self._force > 0
+            batch: list[Any] = []
+            size = 0
+            items = self._items
+            while items:
+                item, item_size = items.popleft()
+                batch.append(item)
+                size += item_size
+            if batch:
+                self._run(self._handle, batch)
+            if self._tick is not None:
+                more = bool(self._run(self._tick, forced))
+            with self._round_done:
+                self._bytes -= size
+                self._rounds_done += 1
+                self._round_done.notify_all()
+            batch = []  # release the raw spans before waiting: nothing may hold them
 
-    def _run(self, item: Any) -> None:
+    def _run(self, function: Callable[[Any], Any], argument: Any) -> Any:
         try:
-            self._handle(item)
-        except Exception:
-            self.failures += 1
-            if self.failures == 1:
-                logger.warning("chaintracer: background work failed; later failures are counted", exc_info=True)
-            if os.environ.get("CHAINTRACER_RAISE_INTERNAL_ERRORS") == "1":
-                raise
-
-    def _after_fork(self) -> None:
-        # The parent's thread does not exist in the child; its queue may hold a held lock.
-        self._lock = threading.Lock()
-        self._wake = threading.Event()
-        self._queue = queue.Queue(self._max_queue)
-        self._thread = None
+            return function(argument)
+        except Exception as exc:
+            self._errors.record(self._name, exc, background=True)
+            return None

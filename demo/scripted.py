@@ -12,11 +12,15 @@ import operator
 import re
 from typing import Any
 
-from langchain_core.callbacks import CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel, FakeListLLM
+from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
-from langchain_core.outputs import ChatGeneration, ChatResult, LLMResult
+from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.tools import tool
+
+from langchain_tracer import testing
+from langchain_tracer.testing import ScriptedLLM, words
+
+__all__ = ["FACTS", "ScriptedChatModel", "ScriptedLLM", "ScriptedWriter", "calculator", "lookup"]
 
 FACTS = {
     "capital of france": "Paris",
@@ -26,79 +30,13 @@ FACTS = {
 }
 
 
-def _words(text: str) -> int:
-    return len(str(text).split())
-
-
-class ScriptedLLM(FakeListLLM):
-    """A completion model answering from a list, reporting token usage like OpenAI's API."""
-
-    model_name: str = "scripted-llm"
-    temperature: float = 0.7
-    max_tokens: int = 256
-
-    @property
-    def _identifying_params(self) -> dict[str, Any]:
-        return {"model_name": self.model_name, "temperature": self.temperature, "max_tokens": self.max_tokens}
-
-    def _generate(
-        self, prompts: list[str], stop: list[str] | None = None, run_manager: Any = None, **kwargs: Any
-    ) -> LLMResult:
-        result = super()._generate(prompts, stop=stop, run_manager=run_manager, **kwargs)
-        prompt_tokens = sum(_words(p) for p in prompts)
-        completion_tokens = sum(_words(g[0].text) for g in result.generations)
-        result.llm_output = {
-            "model_name": self.model_name,
-            "token_usage": {
-                "prompt_tokens": prompt_tokens,
-                "completion_tokens": completion_tokens,
-                "total_tokens": prompt_tokens + completion_tokens,
-            },
-        }
-        return result
-
-
-class ScriptedChatModel(BaseChatModel):
+class ScriptedChatModel(testing.ScriptedChatModel):
     """A tool-calling chat model: asks a tool when the question needs one, then answers.
 
     Arithmetic goes to ``calculator``; "what is the <fact>" goes to ``lookup``; after a tool
-    result it answers with it. Anything else gets a canned reply.
+    result it answers with it. Anything else gets a canned reply. (The test kit's
+    ``ScriptedChatModel`` follows a fixed script instead; this one reads the conversation.)
     """
-
-    model_name: str = "scripted-chat"
-    temperature: float = 0.0
-    max_tokens: int = 512
-    bound_tools: tuple[str, ...] = ()
-
-    @property
-    def _llm_type(self) -> str:
-        return "scripted-chat"
-
-    @property
-    def _identifying_params(self) -> dict[str, Any]:
-        return {"model_name": self.model_name, "temperature": self.temperature, "max_tokens": self.max_tokens}
-
-    def bind_tools(self, tools: Any, **kwargs: Any) -> ScriptedChatModel:
-        names = [getattr(t, "name", None) or getattr(t, "__name__", str(t)) for t in tools]
-        return self.model_copy(update={"bound_tools": tuple(names)})
-
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        reply = self._reply(messages)
-        prompt_tokens = sum(_words(m.content) for m in messages)
-        completion_tokens = _words(reply.content) + 3 * len(reply.tool_calls)
-        reply.usage_metadata = {
-            "input_tokens": prompt_tokens,
-            "output_tokens": completion_tokens,
-            "total_tokens": prompt_tokens + completion_tokens,
-        }
-        reply.response_metadata = {"model_name": self.model_name}
-        return ChatResult(generations=[ChatGeneration(message=reply)])
 
     def _reply(self, messages: list[BaseMessage]) -> AIMessage:
         last = messages[-1]
@@ -192,12 +130,12 @@ class ScriptedWriter(BaseChatModel):
         text = " ".join(sentences[:count])
         if "concise" in prompt.lower():
             text = sentences[0] + " " + sentences[2 if self.temperature > 0.5 else 1]
-        words = text.split()[: self.max_tokens]
-        text = " ".join(words)
+        kept = text.split()[: self.max_tokens]
+        text = " ".join(kept)
         usage = {
-            "input_tokens": _words(prompt),
-            "output_tokens": len(words),
-            "total_tokens": _words(prompt) + len(words),
+            "input_tokens": words(prompt),
+            "output_tokens": len(kept),
+            "total_tokens": words(prompt) + len(kept),
         }
         message = AIMessage(content=text, usage_metadata=usage, response_metadata={"model_name": self.model_name})
         return ChatResult(generations=[ChatGeneration(message=message)])

@@ -15,6 +15,8 @@ from langchain_core.language_models import BaseLanguageModel
 from langchain_core.prompts import BasePromptTemplate
 from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import Runnable, RunnableBinding
+from langchain_core.runnables.base import RunnableBindingBase
+from langchain_core.runnables.graph import Graph, is_uuid
 from langchain_core.tools import BaseTool
 
 from chaintracer.payloads import MASK
@@ -36,11 +38,13 @@ def describe(asset: Any) -> dict[str, Any]:
                     tools.setdefault(found.name, component(found))
                 elif isinstance(found, BaseLanguageModel):
                     models.setdefault(id(found), component(found))
-        # with_config()/bind() wrap a chain in a RunnableBinding: name what it wraps.
+        # with_config()/bind() wrap a chain in a RunnableBinding: name what it wraps, by the
+        # run_name its runs get (which also names its W&B model artifact).
         inner = asset.bound if isinstance(asset, RunnableBinding) else asset
+        run_name = (asset.config or {}).get("run_name") if isinstance(asset, RunnableBinding) else None
         description: dict[str, Any] = {
             "type": type(inner).__name__,
-            "name": asset.get_name(),
+            "name": run_name or asset.get_name(),
             "nodes": nodes,
             "edges": edges,
         }
@@ -84,13 +88,16 @@ def component(runnable: Any) -> dict[str, Any]:
 
 def _graph(asset: Runnable) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     try:
-        graph = asset.get_graph()
+        graph = _draw(asset)
     except Exception as exc:  # some runnables cannot draw themselves; keep the rest
         return [{"id": "0", "name": asset.get_name(), "type": type(asset).__name__, "error": str(exc)}], []
+    # LangChain names unnamed nodes with random uuids: number them by position instead, as
+    # Graph.to_json does, so the same asset always gets the same description (and W&B hash).
+    ids = {node_id: str(index) if is_uuid(node_id) else str(node_id) for index, node_id in enumerate(graph.nodes)}
     nodes = []
     for node_id, node in graph.nodes.items():
         data = node.data
-        entry: dict[str, Any] = {"id": str(node_id), "name": node.name}
+        entry: dict[str, Any] = {"id": ids[node_id], "name": node.name}
         if isinstance(data, Runnable):
             entry.update(component(data))
         elif data is None:
@@ -100,8 +107,8 @@ def _graph(asset: Runnable) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]
         nodes.append(entry)
     edges = [
         {
-            "source": str(edge.source),
-            "target": str(edge.target),
+            "source": ids.get(edge.source, str(edge.source)),
+            "target": ids.get(edge.target, str(edge.target)),
             "conditional": bool(edge.conditional),
             **({"label": str(edge.data)} if edge.data is not None else {}),
         }
@@ -110,9 +117,24 @@ def _graph(asset: Runnable) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]
     return nodes, edges
 
 
+def _draw(asset: Runnable) -> Graph:
+    """LangChain's drawing of ``asset``, also of bindings that draw only with a config.
+
+    A binding draws what it binds, after merging the config; ``RunnableWithMessageHistory``'s
+    merge demands a session id and opens that session's history (user code, e.g. a database).
+    Drawing what it binds gives the same graph without calling anything of the user's.
+    """
+    try:
+        return asset.get_graph()
+    except Exception:
+        if isinstance(asset, RunnableBindingBase):
+            return _draw(asset.bound)
+        raise
+
+
 def _graph_runnables(asset: Runnable) -> list[Any]:
     try:
-        return [node.data for node in asset.get_graph().nodes.values() if isinstance(node.data, Runnable)]
+        return [node.data for node in _draw(asset).nodes.values() if isinstance(node.data, Runnable)]
     except Exception:
         return [asset]
 

@@ -32,14 +32,28 @@ def serialized_name(serialized: dict[str, Any] | None, default: str) -> str:
     return default
 
 
-def chain_kind(name: str, serialized: dict[str, Any] | None, metadata: dict[str, Any] | None) -> str:
-    """The span kind of a chain run: agent, parser, prompt or chain."""
-    if name.endswith("Parser"):
-        return "parser"
-    if name.endswith("PromptTemplate"):
-        return "prompt"
-    lowered = name.lower()
-    if "agent" in lowered:
+# LangChain's ``run_type`` (passed to ``on_chain_start``) -> span kind. Prompts, parsers and
+# runnables that declare a run type keep it whatever they are named; "chain" (or none) may
+# still be an agent.
+RUN_TYPE_KINDS = {
+    "prompt": "prompt",
+    "parser": "parser",
+    "retriever": "retriever",
+    "tool": "tool",
+    "llm": "llm",
+    "chat_model": "chat_model",
+    "embedding": "embedding",
+}
+
+
+def chain_kind(
+    run_type: str | None, name: str, serialized: dict[str, Any] | None, metadata: dict[str, Any] | None
+) -> str:
+    """The span kind of a run LangChain reports through ``on_chain_start``."""
+    kind = RUN_TYPE_KINDS.get(run_type) if run_type else None
+    if kind is not None:
+        return kind
+    if "agent" in name.lower():
         return "agent"
     if serialized:
         ident = serialized.get("id")
@@ -70,8 +84,8 @@ def token_usage(response: LLMResult) -> dict[str, int] | None:
     found = False
     for generations in response.generations or ():
         for generation in generations:
-            message = getattr(generation, "message", None)
-            usage = getattr(message, "usage_metadata", None) if message is not None else None
+            message = generation.message if isinstance(generation, ChatGeneration) else None
+            usage = message.usage_metadata if isinstance(message, AIMessage) else None
             if usage:
                 found = True
                 prompt += int(usage.get("input_tokens") or 0)
@@ -84,13 +98,28 @@ def token_usage(response: LLMResult) -> dict[str, int] | None:
     return usage_counts(usage) if isinstance(usage, dict) else None
 
 
-def response_model(response: LLMResult) -> str | None:
-    """The model name the provider reports having served, when it does."""
+def response_details(response: LLMResult) -> tuple[str | None, str | None]:
+    """The model the provider says answered, and why it stopped (finish reason), when reported.
+
+    Providers put these in ``llm_output`` (completion APIs), in the message's
+    ``response_metadata`` (chat models) or in ``generation_info``; only the first generation
+    is read, so this stays a few dict lookups.
+    """
     output = response.llm_output or {}
-    for key in ("model_name", "model"):
-        if output.get(key):
-            return str(output[key])
-    return None
+    served_by = output.get("model_name") or output.get("model")
+    finish_reason = None
+    generations = response.generations
+    if generations and generations[0]:
+        first = generations[0][0]
+        # isinstance, not getattr: a missing attribute of a pydantic model costs ~10 µs.
+        metadata = first.message.response_metadata if isinstance(first, ChatGeneration) else None
+        if metadata:
+            served_by = served_by or metadata.get("model_name") or metadata.get("model")
+            finish_reason = metadata.get("finish_reason") or metadata.get("stop_reason")
+        info = first.generation_info
+        if info and not finish_reason:
+            finish_reason = info.get("finish_reason") or info.get("stop_reason")
+    return (str(served_by) if served_by else None), (str(finish_reason) if finish_reason else None)
 
 
 def retry_details(retry_state: Any) -> dict[str, Any]:
@@ -172,10 +201,21 @@ def _message(message: BaseMessage) -> dict[str, Any]:
             data["tool_calls"] = [
                 {"name": call["name"], "args": call["args"], "id": call.get("id")} for call in message.tool_calls
             ]
+        if message.invalid_tool_calls:
+            # Tool calls the provider sent but LangChain could not parse (bad JSON arguments...).
+            data["invalid_tool_calls"] = [
+                {"name": call.get("name"), "args": call.get("args"), "id": call.get("id"), "error": call.get("error")}
+                for call in message.invalid_tool_calls
+            ]
         if message.usage_metadata:
             data["usage_metadata"] = dict(message.usage_metadata)
     elif isinstance(message, ToolMessage):
         data["tool_call_id"] = message.tool_call_id
         if message.status != "success":
             data["status"] = message.status
+        if message.artifact is not None:
+            # What a content_and_artifact tool kept from the model (a RAG tool's source Documents...).
+            data["artifact"] = message.artifact
+    if message.response_metadata:
+        data["response_metadata"] = message.response_metadata
     return data

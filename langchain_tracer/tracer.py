@@ -7,7 +7,6 @@ LangChain passed and leaves conversion to the encoding worker.
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -15,44 +14,99 @@ from langchain_core.callbacks import BaseCallbackHandler
 
 import chaintracer
 from chaintracer.guard import guarded, raise_internal_errors
+from chaintracer.session import SessionInfo
 from langchain_tracer import convert
-from langchain_tracer.architecture import describe
+from langchain_tracer.adapter import LangChainAdapter
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from contextlib import AbstractContextManager
 
     from langchain_core.agents import AgentAction, AgentFinish
     from langchain_core.documents import Document
     from langchain_core.messages import BaseMessage
     from langchain_core.outputs import LLMResult
 
+    from chaintracer.recorder import Recorder
+    from chaintracer.settings import Settings
+    from chaintracer.store import Store
+    from chaintracer.tracer import SpanScope
 
-class Tracer(chaintracer.Tracer, BaseCallbackHandler):
+
+class Tracer(BaseCallbackHandler):
     """A LangChain callback handler that records every run as a span of a nested trace.
 
     Pass it as ``callbacks=[tracer]`` (or ``config={"callbacks": [tracer]}``) to any runnable,
     model, tool, agent or LangGraph graph; call ``flush_tracker(asset, name=...)`` after each
-    scenario. Settings are those of ``chaintracer.Tracer``.
+    scenario. Settings are those of ``chaintracer.Tracer``, which this handler holds and
+    delegates to (sessions, store, exporters).
     """
 
     # Called on the thread that runs the step, also from async code: no thread-pool hop.
     run_inline = True
+
+    def __init__(self, *args: Any, **settings: Any) -> None:
+        super().__init__()
+        self._core = chaintracer.Tracer(*args, adapter=LangChainAdapter(), **settings)
+        self._errors = self._core._errors  # for @guarded: one error path with the core's threads
 
     @property
     def raise_error(self) -> bool:  # type: ignore[override]
         # LangChain swallows handler errors unless this is set; the test suite wants them.
         return raise_internal_errors()
 
-    # -- adapter hooks ------------------------------------------------------------------
+    # -- the core tracer's API ----------------------------------------------------------
 
-    def _simplify(self, value: Any) -> Any:
-        return convert.simplify(value)
+    def flush_tracker(
+        self, asset: Any = None, reset: bool = True, finish: bool = False, name: str | None = None, **run_overrides: Any
+    ) -> SessionInfo | None:
+        """Closes the session and writes it to the store (see ``chaintracer.Tracer.flush_tracker``)."""
+        return self._core.flush_tracker(asset, reset=reset, finish=finish, name=name, **run_overrides)
 
-    def _describe_asset(self, asset: Any) -> dict[str, Any] | None:
-        return describe(asset)
+    def log_feedback(
+        self, trace_id: str, key: str, score: float | bool, comment: str | None = None, span_id: str | None = None
+    ) -> None:
+        """Attaches human feedback to a stored trace (see ``chaintracer.Tracer.log_feedback``)."""
+        self._core.log_feedback(trace_id, key, score, comment, span_id)
 
-    def _model_texts(self, span: chaintracer.Span) -> tuple[str | None, str | None]:
-        return convert.prompt_text(span.inputs), convert.output_text(span.outputs)
+    def force_flush(self, timeout_s: float = 30.0) -> bool:
+        """Writes every finished trace to the store now (see ``chaintracer.Tracer.force_flush``)."""
+        return self._core.force_flush(timeout_s)
+
+    def span(
+        self, name: str, kind: str = "chain", inputs: Any = None, attributes: dict[str, Any] | None = None
+    ) -> AbstractContextManager[SpanScope]:
+        """A span around a block that groups the runs inside it (see ``chaintracer.Tracer.span``)."""
+        return self._core.span(name, kind, inputs, attributes)
+
+    def log_trace(self, root: chaintracer.Span) -> None:
+        """Adds a manually built span tree to the session (see ``chaintracer.Tracer.log_trace``)."""
+        self._core.log_trace(root)
+
+    @property
+    def session_id(self) -> str:
+        """The id of the session being recorded."""
+        return self._core.session_id
+
+    @property
+    def store(self) -> Store:
+        """The local store the sessions are written to."""
+        return self._core.store
+
+    @property
+    def settings(self) -> Settings:
+        """The tracer's validated settings."""
+        return self._core.settings
+
+    @property
+    def finished(self) -> bool:
+        """True once ``flush_tracker(finish=True)`` ended the tracer."""
+        return self._core.finished
+
+    @property
+    def recorder(self) -> Recorder:
+        """The core's recorder (the verbs each callback calls)."""
+        return self._core.recorder
 
     # -- chains -------------------------------------------------------------------------
 
@@ -74,18 +128,17 @@ class Tracer(chaintracer.Tracer, BaseCallbackHandler):
             attributes["tags"] = tags
         if metadata:
             attributes["metadata"] = metadata
-        self.recorder.start(
-            run_id, parent_run_id, convert.chain_kind(name, serialized, metadata), name, inputs, attributes
-        )
+        kind = convert.chain_kind(kwargs.get("run_type"), name, serialized, metadata)
+        self._core.recorder.start(run_id, parent_run_id, kind, name, inputs, attributes)
 
     @guarded
     def on_chain_end(self, outputs: Any, *, run_id: UUID, **kwargs: Any) -> None:
         # Streamed runs start with a placeholder input and pass the real one here.
-        self.recorder.end(run_id, outputs, kwargs.get("inputs"))
+        self._core.recorder.end(run_id, outputs, kwargs.get("inputs"))
 
     @guarded
     def on_chain_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
-        self.recorder.fail(run_id, error, kwargs.get("inputs"))
+        self._core.recorder.fail(run_id, error, kwargs.get("inputs"))
 
     # -- models -------------------------------------------------------------------------
 
@@ -137,37 +190,35 @@ class Tracer(chaintracer.Tracer, BaseCallbackHandler):
             attributes["tags"] = tags
         if metadata:
             attributes["metadata"] = metadata
-        self.recorder.start(run_id, parent_run_id, kind, name, inputs, attributes)
+        self._core.recorder.start(run_id, parent_run_id, kind, name, inputs, attributes)
 
     @guarded
     def on_llm_new_token(self, token: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        span = self.recorder.get(run_id)
-        if span is not None:
-            _count_chunk(span.attributes)
+        self._core.recorder.add_chunk(run_id)
 
     @guarded
     def on_stream_event(self, event: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        span = self.recorder.get(run_id)
-        if span is not None and isinstance(event, dict) and event.get("event") == "content-block-delta":
-            _count_chunk(span.attributes)
+        if isinstance(event, dict) and event.get("event") == "content-block-delta":
+            self._core.recorder.add_chunk(run_id)
 
     @guarded
     def on_llm_end(self, response: LLMResult, *, run_id: UUID, **kwargs: Any) -> None:
-        span = self.recorder.get(run_id)
-        if span is not None:
-            # Model calls are rare next to chain steps and cost milliseconds: reading the
-            # usage here keeps the encoder framework-neutral.
-            usage = convert.token_usage(response)
-            if usage:
-                span.attributes["tokens"] = usage
-            served_by = convert.response_model(response)
-            if served_by:
-                span.attributes["response_model"] = served_by
-        self.recorder.end(run_id, response)
+        recorder = self._core.recorder
+        # Model calls are rare next to chain steps and cost milliseconds: reading the usage
+        # here keeps the encoder framework-neutral.
+        usage = convert.token_usage(response)
+        if usage:
+            recorder.annotate(run_id, "tokens", usage)
+        served_by, finish_reason = convert.response_details(response)
+        if served_by:
+            recorder.annotate(run_id, "response_model", served_by)
+        if finish_reason:
+            recorder.annotate(run_id, "finish_reason", finish_reason)
+        recorder.end(run_id, response)
 
     @guarded
     def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
-        self.recorder.fail(run_id, error)
+        self._core.recorder.fail(run_id, error)
 
     # -- tools and retrievers -----------------------------------------------------------
 
@@ -192,17 +243,17 @@ class Tracer(chaintracer.Tracer, BaseCallbackHandler):
             attributes["tags"] = tags
         if metadata:
             attributes["metadata"] = metadata
-        self.recorder.start(
+        self._core.recorder.start(
             run_id, parent_run_id, "tool", name, inputs if inputs is not None else input_str, attributes
         )
 
     @guarded
     def on_tool_end(self, output: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        self.recorder.end(run_id, output)
+        self._core.recorder.end(run_id, output)
 
     @guarded
     def on_tool_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
-        self.recorder.fail(run_id, error)
+        self._core.recorder.fail(run_id, error)
 
     @guarded
     def on_retriever_start(
@@ -222,49 +273,39 @@ class Tracer(chaintracer.Tracer, BaseCallbackHandler):
             attributes["tags"] = tags
         if metadata:
             attributes["metadata"] = metadata
-        self.recorder.start(run_id, parent_run_id, "retriever", name, {"query": query}, attributes)
+        self._core.recorder.start(run_id, parent_run_id, "retriever", name, {"query": query}, attributes)
 
     @guarded
     def on_retriever_end(self, documents: Sequence[Document], *, run_id: UUID, **kwargs: Any) -> None:
-        self.recorder.end(run_id, {"documents": documents})
+        self._core.recorder.end(run_id, {"documents": documents})
 
     @guarded
     def on_retriever_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
-        self.recorder.fail(run_id, error)
+        self._core.recorder.fail(run_id, error)
 
     # -- events on an open run ------------------------------------------------------------
 
     @guarded
     def on_agent_action(self, action: AgentAction, *, run_id: UUID, **kwargs: Any) -> None:
         self._mark_agent(run_id)
-        self.recorder.add_event(run_id, "agent_action", action)
+        self._core.recorder.add_event(run_id, "agent_action", action)
 
     @guarded
     def on_agent_finish(self, finish: AgentFinish, *, run_id: UUID, **kwargs: Any) -> None:
         self._mark_agent(run_id)
-        self.recorder.add_event(run_id, "agent_finish", finish)
+        self._core.recorder.add_event(run_id, "agent_finish", finish)
 
     @guarded
     def on_text(self, text: str, *, run_id: UUID, **kwargs: Any) -> None:
-        self.recorder.add_event(run_id, "text", text)
+        self._core.recorder.add_event(run_id, "text", text)
 
     @guarded
     def on_retry(self, retry_state: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        self.recorder.add_event(run_id, "retry", convert.retry_details(retry_state))
+        self._core.recorder.add_event(run_id, "retry", convert.retry_details(retry_state))
 
     @guarded
     def on_custom_event(self, name: str, data: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        self.recorder.add_event(run_id, str(name), data)
+        self._core.recorder.add_event(run_id, str(name), data)
 
     def _mark_agent(self, run_id: UUID) -> None:
-        span = self.recorder.get(run_id)
-        if span is not None:
-            span.kind = "agent"
-
-
-def _count_chunk(attributes: dict[str, Any]) -> None:
-    if "first_token_time_ns" not in attributes:
-        attributes["first_token_time_ns"] = time.time_ns()
-        attributes["chunks"] = 1
-    else:
-        attributes["chunks"] += 1
+        self._core.recorder.set_kind(run_id, "agent")

@@ -12,6 +12,7 @@ that name credentials are masked here; the store's converter masks again by key 
 from __future__ import annotations
 
 import contextlib
+import uuid
 from typing import Any
 
 from llama_index.core.agent.workflow import AgentWorkflow, BaseWorkflowAgent
@@ -117,7 +118,10 @@ def _describe(obj: Any, depth: int, seen: set[int]) -> dict[str, Any]:
         )
         return description
     if isinstance(obj, BaseIndex):
-        description.update(kind="index", index_id=obj.index_id, index_struct=type(obj.index_struct).__name__)
+        description["kind"] = "index"
+        if not _is_uuid(obj.index_id):  # a generated id would change the description every run
+            description["index_id"] = obj.index_id
+        description["index_struct"] = type(obj.index_struct).__name__
         vector_store = getattr(obj, "vector_store", None)
         if vector_store is not None:
             description["vector_store"] = type(vector_store).__name__
@@ -190,6 +194,14 @@ def _scalar_fields(obj: Any) -> dict[str, Any]:
         elif isinstance(value, dict) and len(value) <= 50:
             fields[name] = value
     return fields
+
+
+def _is_uuid(value: Any) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
 
 
 def _enum(value: Any) -> Any:

@@ -73,7 +73,7 @@ def start_fields(
     return kind, name, payload, None
 
 
-def end_outputs(event_type: CBEventType, payload: dict[Any, Any] | None, span: Any) -> Any:
+def end_outputs(event_type: CBEventType, payload: dict[Any, Any] | None, recorder: Any, event_id: str) -> Any:
     """Outputs of an ending event; records token usage on model spans."""
     if not payload:
         return None
@@ -86,7 +86,7 @@ def end_outputs(event_type: CBEventType, payload: dict[Any, Any] | None, span: A
             key, response = "completion", payload.get(EventPayload.COMPLETION)
         usage = token_usage(response) if response is not None else None
         if usage:
-            span.attributes["tokens"] = usage
+            recorder.annotate(event_id, "tokens", usage)
         return {key: response}
     if event_type == CBEventType.EMBEDDING:
         outputs: dict[str, Any] = {"embeddings": EmbeddingSummary(payload.get(EventPayload.EMBEDDINGS) or [])}

@@ -19,7 +19,6 @@ token usage from the raw response, streamed chunks, the end of a model stream.
 from __future__ import annotations
 
 import inspect
-import time
 from typing import Any
 
 from llama_index.core.instrumentation.event_handlers import BaseEventHandler
@@ -146,10 +145,8 @@ class Bridge:
             return
         self.owners.pop(id_, None)
         if isinstance(err, ABANDONED):
-            span = self._tracer.recorder.get(id_)
-            if span is not None:  # cancelled, not failed: keep the reason, mark it unfinished
-                span.status = "incomplete"
-                span.error = err
+            # Cancelled, not failed: keep the reason, mark it unfinished.
+            self._tracer.recorder.mark_error(id_, err, status="incomplete")
             self.lifecycle.close(id_)
             return
         self.lifecycle.fail(id_, err)
@@ -179,21 +176,16 @@ class Bridge:
         # A folded inner call reports its own (derived) input; the outer call's is the one asked.
         if event.span_id in self.aliases:
             return
-        _, span = self._span(event)
+        span_id, span = self._span(event)
         if span is not None:
             if event.additional_kwargs:
                 inputs["additional_kwargs"] = event.additional_kwargs
-            span.inputs = inputs
+            self._tracer.recorder.set_inputs(span_id, inputs)
 
     def _chunk(self, event: Any) -> None:
-        _, span = self._span(event)
-        if span is not None:
-            attributes = span.attributes
-            if "chunks" in attributes:
-                attributes["chunks"] += 1
-            else:
-                attributes["first_token_time_ns"] = time.time_ns()
-                attributes["chunks"] = 1
+        span_id = event.span_id
+        if span_id is not None:
+            self._tracer.recorder.add_chunk(self.aliases.get(span_id, span_id))
 
     def _model_end(self, event: Any) -> None:
         span_id, span = self._span(event)
@@ -204,7 +196,7 @@ class Bridge:
             # Model calls cost milliseconds; reading the usage here keeps the encoder neutral.
             usage = token_usage(response)
             if usage:
-                span.attributes["tokens"] = usage
+                self._tracer.recorder.annotate(span_id, "tokens", usage)
         if span_id in self.lifecycle.streams:
             self.lifecycle.stream_done(span_id, response)
 

@@ -33,8 +33,8 @@ class Lifecycle:
     __slots__ = ("_errors", "_tracer", "pending", "streams")
 
     def __init__(self, tracer: Any) -> None:
-        self._tracer = tracer  # the recorder is read on each call: finish() replaces it
-        self._errors = tracer._errors
+        self._tracer = tracer  # the core tracer; its recorder is read on each call: finish() replaces it
+        self._errors = tracer._errors  # for @guarded
         self.pending: set[Any] = set()  # exited spans that wait for a stream or open children
         self.streams: set[Any] = set()  # spans whose end waits for their stream to be exhausted
 
@@ -45,7 +45,7 @@ class Lifecycle:
         if span is None:
             return
         if outputs is not None:
-            span.outputs = outputs
+            recorder.set_outputs(span_id, outputs)
         if span_id in self.streams or (span.children and _has_open_child(span)):
             self.pending.add(span_id)
             # Re-check after publishing: a child that ended meanwhile saw no pending parent.
@@ -69,9 +69,7 @@ class Lifecycle:
         if span_id in self.pending:
             self.close(span_id, outputs)
         elif outputs is not None:
-            span = self._tracer.recorder.get(span_id)
-            if span is not None:
-                span.outputs = outputs
+            self._tracer.recorder.set_outputs(span_id, outputs)
 
     def _settle(self, parent_id: Any) -> None:
         """Ends pending ancestors that no longer wait for anything."""
@@ -160,11 +158,10 @@ class Lifecycle:
         span = recorder.get(span_id)
         while span is not None:
             if span.outputs is response:
-                span.outputs = outputs
-            elif isinstance(span.outputs, dict):
-                for key, value in span.outputs.items():
-                    if value is response:
-                        span.outputs[key] = outputs
+                recorder.set_outputs(span.span_id, outputs)
+            elif isinstance(span.outputs, dict) and any(value is response for value in span.outputs.values()):
+                replaced = {key: outputs if value is response else value for key, value in span.outputs.items()}
+                recorder.set_outputs(span.span_id, replaced)
             span = recorder.get(span.parent_id) if span.parent_id is not None else None
         self.stream_done(span_id, outputs)
 

@@ -9,6 +9,8 @@ streaming, function calling), so query engines, chat engines and workflow agents
 
 Each model call takes the next turn of the script; the last turn repeats. Responses report
 usage like OpenAI does (``raw["usage"]``), counting words, so token totals are predictable.
+The trace readers (``flushed``, ``outline``, ``walk``, ``find``) are ``chaintracer.testing``'s,
+as in ``langchain_tracer.testing``.
 """
 
 from __future__ import annotations
@@ -30,6 +32,10 @@ from llama_index.core.bridge.pydantic import Field, PrivateAttr
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
 from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import ToolSelection
+
+from chaintracer.testing import find, flushed, outline, walk
+
+__all__ = ["ScriptedLLM", "ToolCall", "echo", "find", "flushed", "outline", "walk"]
 
 # One lock for all scripted models (not one each): a model must stay deep-copyable.
 _TURN_LOCK = threading.Lock()

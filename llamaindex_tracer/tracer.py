@@ -17,7 +17,7 @@ call carries its arguments, result, error and token usage.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llama_index.core.callbacks.base_handler import BaseCallbackHandler
 from llama_index.core.callbacks.schema import BASE_TRACE_EVENT, CBEventType, EventPayload
@@ -27,25 +27,34 @@ from llama_index.core.instrumentation.span import active_span_id
 import chaintracer
 from chaintracer.guard import guarded
 from chaintracer.session import SessionInfo
-from llamaindex_tracer import callbacks, convert
-from llamaindex_tracer.architecture import describe
+from llamaindex_tracer import callbacks
+from llamaindex_tracer.adapter import LlamaIndexAdapter
 from llamaindex_tracer.instrumentation import Bridge, EventHandler, SpanHandler
 from llamaindex_tracer.lifecycle import ABANDONED, STREAMING_RESPONSES, Lifecycle
 
+if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
 
-class Tracer(chaintracer.Tracer, BaseCallbackHandler):
+    from chaintracer.recorder import Recorder
+    from chaintracer.settings import Settings
+    from chaintracer.store import Store
+    from chaintracer.tracer import SpanScope
+
+
+class Tracer(BaseCallbackHandler):
     """Records LlamaIndex queries, retrievals, model calls, agents and tools as nested traces.
 
     Settings are those of ``chaintracer.Tracer`` (project, name, tags, group, job_type, notes,
-    complexity_metrics, visualize, store, max_payload_bytes, ...). Call
-    ``flush_tracker(asset, name=...)`` after each scenario.
+    complexity_metrics, visualize, store, max_payload_bytes, ...), which this handler holds and
+    delegates to. Call ``flush_tracker(asset, name=...)`` after each scenario.
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        chaintracer.Tracer.__init__(self, *args, **kwargs)
-        BaseCallbackHandler.__init__(self, event_starts_to_ignore=[], event_ends_to_ignore=[])
-        self._lifecycle = Lifecycle(self)
-        self._bridge = Bridge(self, self._lifecycle)
+    def __init__(self, *args: Any, **settings: Any) -> None:
+        super().__init__(event_starts_to_ignore=[], event_ends_to_ignore=[])
+        self._core = chaintracer.Tracer(*args, adapter=LlamaIndexAdapter(self), **settings)
+        self._errors = self._core._errors  # for @guarded: one error path with the core's threads
+        self._lifecycle = Lifecycle(self._core)
+        self._bridge = Bridge(self._core, self._lifecycle)
         self._handlers: tuple[SpanHandler, EventHandler] | None = None
 
     def __copy__(self) -> Tracer:
@@ -56,16 +65,58 @@ class Tracer(chaintracer.Tracer, BaseCallbackHandler):
     def __deepcopy__(self, memo: dict[int, Any]) -> Tracer:
         return self
 
-    # -- adapter hooks ------------------------------------------------------------------
+    # -- the core tracer's API ----------------------------------------------------------
 
-    def _simplify(self, value: Any) -> Any:
-        return convert.simplify(value)
+    def flush_tracker(
+        self, asset: Any = None, reset: bool = True, finish: bool = False, name: str | None = None, **run_overrides: Any
+    ) -> SessionInfo | None:
+        """As ``chaintracer.Tracer.flush_tracker``; ``finish=True`` also calls ``uninstrument()``."""
+        return self._core.flush_tracker(asset, reset=reset, finish=finish, name=name, **run_overrides)
 
-    def _describe_asset(self, asset: Any) -> dict[str, Any] | None:
-        return describe(asset)
+    def log_feedback(
+        self, trace_id: str, key: str, score: float | bool, comment: str | None = None, span_id: str | None = None
+    ) -> None:
+        """Attaches human feedback to a stored trace (see ``chaintracer.Tracer.log_feedback``)."""
+        self._core.log_feedback(trace_id, key, score, comment, span_id)
 
-    def _model_texts(self, span: chaintracer.Span) -> tuple[str | None, str | None]:
-        return convert.prompt_text(span.inputs), convert.output_text(span.outputs)
+    def force_flush(self, timeout_s: float = 30.0) -> bool:
+        """Writes every finished trace to the store now (see ``chaintracer.Tracer.force_flush``)."""
+        return self._core.force_flush(timeout_s)
+
+    def span(
+        self, name: str, kind: str = "chain", inputs: Any = None, attributes: dict[str, Any] | None = None
+    ) -> AbstractContextManager[SpanScope]:
+        """A span around a block that groups the operations inside it (see ``chaintracer.Tracer.span``)."""
+        return self._core.span(name, kind, inputs, attributes)
+
+    def log_trace(self, root: chaintracer.Span) -> None:
+        """Adds a manually built span tree to the session (see ``chaintracer.Tracer.log_trace``)."""
+        self._core.log_trace(root)
+
+    @property
+    def session_id(self) -> str:
+        """The id of the session being recorded."""
+        return self._core.session_id
+
+    @property
+    def store(self) -> Store:
+        """The local store the sessions are written to."""
+        return self._core.store
+
+    @property
+    def settings(self) -> Settings:
+        """The tracer's validated settings."""
+        return self._core.settings
+
+    @property
+    def finished(self) -> bool:
+        """True once ``flush_tracker(finish=True)`` ended the tracer."""
+        return self._core.finished
+
+    @property
+    def recorder(self) -> Recorder:
+        """The core's recorder (the verbs each event calls)."""
+        return self._core.recorder
 
     # -- instrumentation ----------------------------------------------------------------
 
@@ -95,22 +146,12 @@ class Tracer(chaintracer.Tracer, BaseCallbackHandler):
         root.span_handlers = [h for h in root.span_handlers if h is not handlers[0]]
         root.event_handlers = [h for h in root.event_handlers if h is not handlers[1]]
 
-    def flush_tracker(
-        self,
-        asset: Any = None,
-        reset: bool = True,
-        finish: bool = False,
-        name: str | None = None,
-        **run_overrides: Any,
-    ) -> SessionInfo | None:
-        """As ``chaintracer.Tracer.flush_tracker``; ``finish=True`` also calls ``uninstrument()``."""
-        info = super().flush_tracker(asset, reset=reset, finish=finish, name=name, **run_overrides)
+    def _after_flush(self, finish: bool) -> None:
         # The session's open spans were closed as incomplete: forget what waited for them.
         self._lifecycle.clear()
         self._bridge.clear()
         if finish:
             self.uninstrument()
-        return info
 
     # -- legacy callbacks ---------------------------------------------------------------
 
@@ -126,13 +167,12 @@ class Tracer(chaintracer.Tracer, BaseCallbackHandler):
         instrumented = self._handlers is not None
         if instrumented and event_type not in callbacks.LEGACY_ONLY:
             return event_id
-        recorder = self.recorder
+        recorder = self._core.recorder
         if event_type == CBEventType.EXCEPTION:
             # Marks the enclosing span; it fails when it ends. With no enclosing span the
             # event that raised has already reported the error.
-            span = recorder.get(parent_id) if parent_id else None
-            if span is not None and payload:
-                span.error = payload.get(EventPayload.EXCEPTION)
+            if parent_id and payload:
+                recorder.mark_error(parent_id, payload.get(EventPayload.EXCEPTION))
             return event_id
         parent: str | None = parent_id if parent_id and parent_id != BASE_TRACE_EVENT else None
         if parent is None or recorder.get(parent) is None:
@@ -154,7 +194,8 @@ class Tracer(chaintracer.Tracer, BaseCallbackHandler):
     ) -> None:
         if self._handlers is not None and event_type not in callbacks.LEGACY_ONLY:
             return
-        span = self.recorder.get(event_id)
+        recorder = self._core.recorder
+        span = recorder.get(event_id)
         if span is None:
             return
         error = callbacks.error_of(span, payload)
@@ -162,7 +203,7 @@ class Tracer(chaintracer.Tracer, BaseCallbackHandler):
             if not isinstance(error, ABANDONED):  # an abandoned stream is closed at flush
                 self._lifecycle.fail(event_id, error)
             return
-        outputs = callbacks.end_outputs(event_type, payload, span)
+        outputs = callbacks.end_outputs(event_type, payload, recorder, event_id)
         response = payload.get(EventPayload.RESPONSE) if payload else None
         if isinstance(response, STREAMING_RESPONSES):
             self._lifecycle.wrap_response(response, event_id, callbacks.STREAM_PARENT, event_id)

@@ -42,6 +42,11 @@ SPAN_KEYS = {
     "metrics",
     "children",
 }
+# Second-round additions: an evaluated trace's root carries "scores"; any span may carry "feedback".
+OPTIONAL_SPAN_KEYS = {"scores", "feedback"}
+FEEDBACK_KEYS = {"key", "score", "comment", "at"}
+EXAMPLE_KEYS = {"index", "id", "expected"}
+EXPERIMENT_KEYS = {"id", "name", "variant", "repetition", "dataset_hash", "params"}
 ERROR_KEYS = {"type", "message", "traceback"}
 STATUSES = {"ok", "error", "incomplete"}
 MODEL_KINDS = {"llm", "chat_model"}
@@ -95,6 +100,8 @@ def validate_session(session: Any, where: str = "session") -> list[str]:
         problems.append(f"{where}: ended_at before started_at")
     if not isinstance(session.get("config"), dict):
         problems.append(f"{where}.config: not an object")
+    elif "experiment" in session["config"]:
+        problems.extend(_validate_experiment(session["config"]["experiment"], f"{where}.config.experiment"))
     model = session.get("model")
     if model is not None and not isinstance(model, dict):
         problems.append(f"{where}.model: {model!r} is neither an object nor null")
@@ -111,6 +118,58 @@ def validate_session(session: Any, where: str = "session") -> list[str]:
     return problems
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _validate_scores(scores: Any, where: str) -> list[str]:
+    if not isinstance(scores, dict) or not scores:
+        return [f"{where}: {scores!r} is not a non-empty object"]
+    problems = []
+    for name, value in scores.items():
+        if isinstance(value, dict):
+            inner = value.get("value")
+            if "value" not in value or not (inner is None or isinstance(inner, bool) or _is_number(inner)):
+                problems.append(f"{where}.{name}: {value!r} has no number, bool or null 'value'")
+            elif inner is None and not isinstance(value.get("error"), str):
+                problems.append(f"{where}.{name}: a failed score without its error")
+        elif not (isinstance(value, bool) or _is_number(value)):
+            problems.append(f"{where}.{name}: {value!r} is not a number, a bool or an object")
+    return problems
+
+
+def _validate_feedback(entries: Any, where: str) -> list[str]:
+    if not isinstance(entries, list) or not entries:
+        return [f"{where}: {entries!r} is not a non-empty list"]
+    problems = []
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, dict) or set(entry) != FEEDBACK_KEYS:
+            problems.append(f"{where}[{index}]: {entry!r} is not {{key, score, comment, at}}")
+            continue
+        if not isinstance(entry["key"], str) or not entry["key"]:
+            problems.append(f"{where}[{index}].key: {entry['key']!r} is not a non-empty string")
+        if not _is_number(entry["score"]):
+            problems.append(f"{where}[{index}].score: {entry['score']!r} is not a number")
+        if not _optional_str(entry["comment"]):
+            problems.append(f"{where}[{index}].comment: {entry['comment']!r} is not a string or null")
+        _time(entry["at"], f"{where}[{index}].at", problems)
+    return problems
+
+
+def _validate_experiment(experiment: Any, where: str) -> list[str]:
+    if not isinstance(experiment, dict) or set(experiment) != EXPERIMENT_KEYS:
+        return [f"{where}: {experiment!r} is not {{{', '.join(sorted(EXPERIMENT_KEYS))}}}"]
+    problems = []
+    for key in ("id", "name", "variant", "dataset_hash"):
+        if not isinstance(experiment[key], str) or not experiment[key]:
+            problems.append(f"{where}.{key}: {experiment[key]!r} is not a non-empty string")
+    if not _is_int(experiment["repetition"]):
+        problems.append(f"{where}.repetition: {experiment['repetition']!r} is not a count")
+    if not isinstance(experiment["params"], dict):
+        problems.append(f"{where}.params: not an object")
+    return problems
+
+
 def _validate_span(
     span: Any, where: str, trace_id: Any, parent_id: Any, seen: set[str], found: list[dict], problems: list[str]
 ) -> datetime | None:
@@ -118,10 +177,18 @@ def _validate_span(
         problems.append(f"{where}: not an object")
         return None
     found.append(span)
-    if set(span) != SPAN_KEYS:
-        problems.append(
-            f"{where}: keys differ: missing {sorted(SPAN_KEYS - set(span))}, extra {sorted(set(span) - SPAN_KEYS)}"
-        )
+    extra = set(span) - SPAN_KEYS - OPTIONAL_SPAN_KEYS
+    if not set(span) >= SPAN_KEYS or extra:
+        problems.append(f"{where}: keys differ: missing {sorted(SPAN_KEYS - set(span))}, extra {sorted(extra)}")
+    if "scores" in span:
+        if parent_id is not None:
+            problems.append(f"{where}.scores: only a trace's root span carries scores")
+        problems.extend(_validate_scores(span["scores"], f"{where}.scores"))
+    if "feedback" in span:
+        problems.extend(_validate_feedback(span["feedback"], f"{where}.feedback"))
+    example = (span.get("attributes") or {}).get("example") if isinstance(span.get("attributes"), dict) else None
+    if example is not None and (not isinstance(example, dict) or set(example) != EXAMPLE_KEYS):
+        problems.append(f"{where}.attributes.example: {example!r} is not {{index, id, expected}}")
     span_id = span.get("span_id")
     if not isinstance(span_id, str) or not span_id:
         problems.append(f"{where}.span_id: {span_id!r} is not a non-empty string")

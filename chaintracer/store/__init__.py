@@ -1,5 +1,7 @@
 """The local store: the source of truth for every flushed session."""
 
-from chaintracer.store.sqlite import SessionNotFound, Store, StoreError
+from chaintracer.store.errors import SessionNotFound, StoreError
+from chaintracer.store.experiments import ExperimentNotFound
+from chaintracer.store.sqlite import Store
 
-__all__ = ["SessionNotFound", "Store", "StoreError"]
+__all__ = ["ExperimentNotFound", "SessionNotFound", "Store", "StoreError"]

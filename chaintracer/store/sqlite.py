@@ -1,339 +1,254 @@
-"""SQLite store: WAL mode, one transaction per session, safe for several writing processes.
+"""``Store``: a chaintracer SQLite file (WAL mode, one transaction per write, safe for several processes).
 
-Encoding lives in ``chaintracer.session``/``encoding``; this module owns the connection and the
-SQL. Every failure surfaces as ``StoreError`` with the path and what to do about it.
+Encoding lives in ``chaintracer.session``/``encoding``; the SQL lives in this package
+(``connection`` opens, ``write`` writes, ``read`` and ``pages`` read) and nowhere else. Every
+failure surfaces as ``StoreError`` with the path and what to do about it.
+
+Connections are per thread and are dropped on any failure, and whenever the file at the path
+is no longer the one they opened: a store made writable again, or a corrupt one moved aside as
+the error message says, works on the next write of the same ``Store``.
+
+A writer waits up to ``BUSY_TIMEOUT_MS`` (10 s) for another process's write to finish, then
+raises ``StoreError`` ("locked"); readers never wait for writers (WAL).
 """
 
 from __future__ import annotations
 
-import json
+import contextlib
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from chaintracer.encoding import EncodedTrace, iso
-from chaintracer.store.schema import MIGRATIONS, SCHEMA, SCHEMA_VERSION
+from chaintracer.encoding import EncodedTrace
+from chaintracer.store import pages, read, write
+from chaintracer.store.connection import open_reader, open_writer
+from chaintracer.store.errors import SessionNotFound, StoreError, store_error
+from chaintracer.store.experiments import ExperimentStore
+from chaintracer.store.process import this_process
+from chaintracer.store.schema import STORED_STATUSES
 
 BUSY_TIMEOUT_MS = 10_000
-_SESSION_COLUMNS = (
-    "id, project, name, entity, tags, grp, job_type, notes, started_at, ended_at, config, summary, model, exports,"
-    " status"
-)
-# The columns of a trace table row (everything but the tree).
-TRACE_COLUMNS = (
-    "seq",
-    "trace_id",
-    "name",
-    "kind",
-    "status",
-    "start_time",
-    "end_time",
-    "latency_ms",
-    "spans",
-    "errors",
-    "tokens",
-    "input",
-    "output",
-)
-# Traces are listed oldest first by start time (spills write them in completion order).
-_TRACE_ORDER = "ORDER BY start_time, seq"
 
 
-class StoreError(RuntimeError):
-    """The store cannot be opened, read or written (corrupt, locked, newer schema...)."""
-
-
-class SessionNotFound(LookupError):
-    """No session with that id or name."""
-
-
-class Store:
-    """A chaintracer SQLite file. Create with ``Store(path)``; the file is made on first write."""
+class Store(ExperimentStore):
+    """A chaintracer SQLite file. ``Store(path)`` writes (the file is made on first write);
+    ``Store(path, create=False)`` reads an existing store through a read-only connection (and
+    writes, for ``set_export``, only to a store that exists).
+    """
 
     def __init__(self, path: str | Path, *, create: bool = True) -> None:
         self.path = Path(path)
         self._create = create
         self._local = threading.local()
 
-    # -- connection -----------------------------------------------------------------
+    # -- connections ----------------------------------------------------------------------
 
-    def _connect(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            return conn
-        if not self._create and not self.path.exists():
-            raise StoreError(f"no chaintracer store at {self.path} (run a traced program first, or pass --store)")
-        try:
-            if self._create:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-        except sqlite3.DatabaseError as exc:
-            raise _store_error(self.path, exc) from exc
-        try:
-            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            conn.execute("PRAGMA foreign_keys = ON")
-            self._migrate(conn)
-        except BaseException as exc:
-            conn.close()
-            if isinstance(exc, sqlite3.DatabaseError):
-                raise _store_error(self.path, exc) from exc
-            raise
-        self._local.conn = conn
+    def _connection(self, writing: bool) -> sqlite3.Connection:
+        # A writing store reads through its read-write connection: one connection per thread.
+        slot = "writer" if writing or self._create else "reader"
+        held = getattr(self._local, slot, None)
+        if held is not None:
+            conn, identity = held
+            if identity is not None and identity == _identity(self.path):
+                return conn
+            self._drop(slot)
+        if slot == "writer":
+            conn, provisional = open_writer(self.path, BUSY_TIMEOUT_MS, self._create), False
+        else:
+            conn, provisional = open_reader(self.path, BUSY_TIMEOUT_MS)
+        # A provisional reader (an empty or older store seen through TEMP objects) is opened again next time.
+        setattr(self._local, slot, (conn, None if provisional else _identity(self.path)))
         return conn
 
-    def _migrate(self, conn: sqlite3.Connection) -> None:
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise StoreError(
-                f"{self.path} was written by a newer chaintracer (schema {version}, this one reads "
-                f"{SCHEMA_VERSION}); upgrade chaintracer"
-            )
-        if version == SCHEMA_VERSION:
-            return
-        # Readers (the CLI, the viewer) never turn someone else's SQLite file into a store;
-        # they do upgrade an older chaintracer store.
-        if not self._create and version == 0:
-            raise StoreError(f"{self.path} is not a chaintracer store (no chaintracer schema in it)")
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("BEGIN IMMEDIATE")
+    def _drop(self, slot: str) -> None:
+        held = getattr(self._local, slot, None)
+        setattr(self._local, slot, None)
+        if held is not None:
+            with contextlib.suppress(sqlite3.Error):
+                held[0].close()
+
+    @contextlib.contextmanager
+    def _transaction(self, writing: bool) -> Iterator[sqlite3.Connection]:
+        """One transaction (``BEGIN IMMEDIATE`` to write); a failed connection is dropped, never reused."""
+        slot = "writer" if writing or self._create else "reader"
         try:
-            # Read again under the write lock: another process may have migrated meanwhile.
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            if version < SCHEMA_VERSION:
-                if version:
-                    for step in range(version, SCHEMA_VERSION):
-                        if step in MIGRATIONS:
-                            conn.execute(MIGRATIONS[step])
-                for statement in SCHEMA.split(";"):
-                    if statement.strip():
-                        conn.execute(statement)
-                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            conn = self._connection(writing)
+            conn.execute("BEGIN IMMEDIATE" if writing else "BEGIN")
+        except (sqlite3.Error, OSError) as exc:
+            self._drop(slot)
+            raise _as_store_error(self.path, exc) from exc
+        try:
+            yield conn
             conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
+        except BaseException as exc:
+            try:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                self._drop(slot)
+            if isinstance(exc, (sqlite3.Error, OSError)):
+                self._drop(slot)
+                raise _as_store_error(self.path, exc) from exc
             raise
 
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        conn = self._connect()
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-        except sqlite3.DatabaseError as exc:
-            raise _store_error(self.path, exc) from exc
-
     def close(self) -> None:
-        """Closes this thread's connection."""
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
+        """Closes this thread's connections."""
+        self._drop("writer")
+        self._drop("reader")
 
-    # -- writing ----------------------------------------------------------------------
+    # -- writing ----------------------------------------------------------------------------
 
     def write_session(
-        self, session: dict[str, Any], traces: list[EncodedTrace], first_seq: int = 0, live: bool = False
+        self,
+        session: dict[str, Any],
+        traces: list[EncodedTrace],
+        first_seq: int = 0,
+        live: bool = False,
+        *,
+        status: str | None = None,
     ) -> None:
         """Writes (or updates) a session and its new traces in one transaction.
 
         A session written before (a spill while it runs, or an earlier flush with
         ``reset=False``) gets its row rewritten and the new traces appended after the
-        ``first_seq`` already stored. ``live`` marks a session its program still records.
+        ``first_seq`` already stored. ``status`` is ``"flushed"`` (the default), ``"live"``
+        (its program still records it; ``live=True`` says the same) or ``"unflushed"``
+        (written at interpreter exit without a flush). Waits up to ``BUSY_TIMEOUT_MS`` for a
+        store locked by another process.
         """
-        rows = [
-            (
-                session["id"],
-                first_seq + seq,
-                trace.trace_id,
-                trace.name,
-                trace.kind,
-                trace.status,
-                iso(trace.start_ns),
-                iso(trace.end_ns),
-                round(trace.latency_ms, 3),
-                trace.stats.get("spans", 0),
-                trace.stats.get("errors", 0),
-                trace.stats.get("tokens", {}).get("total", 0),
-                trace.input_preview,
-                trace.output_preview,
-                trace.tree_json,
-            )
-            for seq, trace in enumerate(traces)
-        ]
-        with self._transaction() as conn:
-            conn.execute(
-                f"INSERT INTO sessions ({_SESSION_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
-                " ON CONFLICT (id) DO UPDATE SET project = excluded.project, name = excluded.name,"
-                " entity = excluded.entity, tags = excluded.tags, grp = excluded.grp, job_type = excluded.job_type,"
-                " notes = excluded.notes, ended_at = excluded.ended_at, config = excluded.config,"
-                " summary = excluded.summary, model = coalesce(excluded.model, sessions.model),"
-                " status = excluded.status",
-                (
-                    session["id"],
-                    session["project"],
-                    session["name"],
-                    session.get("entity"),
-                    _dumps(session.get("tags") or []),
-                    session.get("group"),
-                    session.get("job_type"),
-                    session.get("notes"),
-                    session["started_at"],
-                    session["ended_at"],
-                    _dumps(session.get("config") or {}),
-                    _dumps(session.get("summary") or {}),
-                    None if session.get("model") is None else _dumps(session["model"]),
-                    _dumps(session.get("exports") or {}),
-                    "live" if live else "flushed",
-                ),
-            )
-            conn.executemany("INSERT INTO traces VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
-            conn.executemany(
-                "INSERT OR IGNORE INTO artifacts VALUES (?,?,?,?)",
-                [
-                    (session["id"], ref, media_type, content)
-                    for trace in traces
-                    for ref, (media_type, content) in trace.artifacts.items()
-                ],
-            )
+        if status is None:
+            status = "live" if live else "flushed"
+        if status not in STORED_STATUSES:
+            raise ValueError(f"status must be one of {', '.join(STORED_STATUSES)}; not {status!r}")
+        with self._transaction(writing=True) as conn:
+            write.write_session(conn, session, traces, first_seq, status, this_process())
 
     def set_export(self, session_id: str, exporter: str, state: dict[str, Any]) -> None:
         """Records an exporter's outcome for a session (pushed, failed, where...)."""
-        with self._transaction() as conn:
-            row = conn.execute("SELECT exports FROM sessions WHERE id = ?", (session_id,)).fetchone()
-            if row is None:
-                raise SessionNotFound(session_id)
-            exports = json.loads(row[0])
-            exports[exporter] = state
-            conn.execute("UPDATE sessions SET exports = ? WHERE id = ?", (_dumps(exports), session_id))
+        with self._transaction(writing=True) as conn:
+            write.set_export(conn, session_id, exporter, state)
 
-    # -- reading ----------------------------------------------------------------------
+    # -- reading whole things ---------------------------------------------------------------
 
     def sessions(self, project: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
         """Session objects (without traces), newest first."""
-        sql = f"SELECT {_SESSION_COLUMNS} FROM sessions"
-        params: list[Any] = []
-        if project is not None:
-            sql += " WHERE project = ?"
-            params.append(project)
-        sql += " ORDER BY ended_at DESC, rowid DESC"
-        if limit is not None:
-            sql += " LIMIT ?"
-            params.append(limit)
-        return [_session(row) for row in self._query(sql, params)]
+        with self._transaction(writing=False) as conn:
+            return read.sessions(conn, project, limit)
 
     def resolve(self, ref: str) -> str:
         """The id of the session named by ``ref``: an id, or a name (the latest with it)."""
-        rows = self._query("SELECT id FROM sessions WHERE id = ?", [ref])
-        if not rows:
-            rows = self._query(
-                "SELECT id FROM sessions WHERE name = ? ORDER BY ended_at DESC, rowid DESC LIMIT 1", [ref]
-            )
-        if not rows:
-            raise SessionNotFound(f"no session with id or name {ref!r} in {self.path}")
-        return rows[0][0]
+        with self._transaction(writing=False) as conn:
+            return read.resolve(conn, ref, str(self.path))
 
     def session(self, ref: str) -> dict[str, Any]:
         """One session object (without traces), by id or name."""
-        session_id = self.resolve(ref)
-        rows = self._query(f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE id = ?", [session_id])
-        return _session(rows[0])
-
-    def trace_rows(self, session_id: str, offset: int = 0, limit: int | None = None) -> list[dict[str, Any]]:
-        """The trace table of a session (no trees), oldest first, a page at a time."""
-        rows = self._query(
-            f"SELECT {', '.join(TRACE_COLUMNS)} FROM traces WHERE session_id = ? {_TRACE_ORDER} LIMIT ? OFFSET ?",
-            [session_id, -1 if limit is None else limit, offset],
-        )
-        return [dict(zip(TRACE_COLUMNS, row)) for row in rows]
+        with self._transaction(writing=False) as conn:
+            return read.session(conn, read.resolve(conn, ref, str(self.path)))
 
     def trees(self, session_id: str) -> list[dict[str, Any]]:
         """Every root span of a session, oldest first, as export-contract dicts."""
-        rows = self._query(f"SELECT tree FROM traces WHERE session_id = ? {_TRACE_ORDER}", [session_id])
-        return [json.loads(row[0]) for row in rows]
+        with self._transaction(writing=False) as conn:
+            return [root for _, root in read.trees(conn, session_id)]
+
+    def first_trees(self, session_id: str, limit: int) -> list[tuple[int, dict[str, Any]]]:
+        """``(seq, root span)`` of a session's first ``limit`` traces in table order (for the report)."""
+        with self._transaction(writing=False) as conn:
+            return read.trees(conn, session_id, limit)
 
     def tree(self, session_id: str, seq: int) -> dict[str, Any]:
         """One trace's root span."""
-        rows = self._query("SELECT tree FROM traces WHERE session_id = ? AND seq = ?", [session_id, seq])
-        if not rows:
-            raise SessionNotFound(f"no trace {seq} in session {session_id}")
-        return json.loads(rows[0][0])
+        with self._transaction(writing=False) as conn:
+            return read.tree(conn, session_id, seq)
 
     def artifact(self, session_id: str, ref: str) -> tuple[str, str]:
         """``(media_type, content)`` of an artifact a span references."""
-        rows = self._query(
-            "SELECT media_type, content FROM artifacts WHERE session_id = ? AND ref = ?", [session_id, ref]
-        )
-        if not rows:
-            raise SessionNotFound(f"no artifact {ref!r} in session {session_id}")
-        return rows[0][0], rows[0][1]
+        with self._transaction(writing=False) as conn:
+            return read.artifact(conn, session_id, ref)
 
-    def query(self, sql: str, params: list[Any] | tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        """Runs a read-only SELECT (for views that need their own queries)."""
-        if not sql.lstrip().upper().startswith(("SELECT", "WITH")):
-            raise ValueError(f"Store.query runs SELECT statements only, not: {sql[:60]!r}")
-        return self._query(sql, list(params))
+    def artifacts(self, session_id: str) -> dict[str, str]:
+        """Every artifact of a session, ref -> content (what exporters send beside the document)."""
+        with self._transaction(writing=False) as conn:
+            return read.artifacts(conn, session_id)
 
-    def _query(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
-        try:
-            return self._connect().execute(sql, params).fetchall()
-        except sqlite3.DatabaseError as exc:
-            raise _store_error(self.path, exc) from exc
+    # -- reading a page at a time -------------------------------------------------------------
+
+    def session_list(
+        self,
+        project: str | None = None,
+        tag: str | None = None,
+        search: str | None = None,
+        outcome: str | None = None,
+        offset: int = 0,
+        limit: int = 100,
+    ) -> dict[str, Any]:
+        """A page of the sessions list (newest first): ``rows``, ``total`` matching, and the ``projects``/``tags``.
+
+        ``outcome`` is one of ``pages.SESSION_OUTCOMES`` (ok, error, incomplete); ``search``
+        matches names and ids, at most ``pages.MAX_SEARCH_CHARS`` long (``ValueError`` otherwise).
+        """
+        with self._transaction(writing=False) as conn:
+            rows, total = pages.session_list(conn, project, tag, search, outcome, offset, limit)
+            return {"rows": rows, "total": total, **pages.session_facets(conn)}
+
+    def session_rows(self, session_ids: list[str]) -> list[dict[str, Any]]:
+        """Sessions-list rows for the given ids, in that order."""
+        with self._transaction(writing=False) as conn:
+            return pages.session_rows(conn, session_ids)
+
+    def session_detail(self, ref: str) -> dict[str, Any]:
+        """The session object plus ``status_counts`` (traces per status) and ``stored_traces``."""
+        with self._transaction(writing=False) as conn:
+            found = read.session(conn, read.resolve(conn, ref, str(self.path)))
+            counts = pages.status_counts(conn, found["id"])
+        return {**found, "status_counts": counts, "stored_traces": sum(counts.values())}
+
+    def trace_page(
+        self,
+        session_id: str,
+        offset: int = 0,
+        limit: int = 50,
+        status: str | None = None,
+        search: str | None = None,
+        sort: str = "seq",
+    ) -> tuple[list[dict[str, Any]], int]:
+        """``(rows, total)``: a page of a session's trace table (``pages.TRACE_COLUMNS``, no trees).
+
+        ``sort`` is a key of ``pages.TRACE_SORTS``, ``status`` one of ``pages.TRACE_STATUSES``;
+        ``search`` matches inputs, outputs and names.
+        """
+        with self._transaction(writing=False) as conn:
+            return pages.trace_page(conn, session_id, offset, limit, status, search, sort)
+
+    def trace_detail(self, session_id: str, seq: int) -> dict[str, Any]:
+        """One trace: its session's names, table row, tree, neighbours (``prev``/``next``), ``position``, ``total``."""
+        with self._transaction(writing=False) as conn:
+            found = pages.trace_detail(conn, session_id, seq)
+        if found is None:
+            raise SessionNotFound(f"no trace {seq} in session {session_id}")
+        return found
+
+    def trace_inputs(self, session_id: str) -> list[tuple[int, str]]:
+        """``(seq, input preview)`` of every trace of a session, by seq (what comparisons match on)."""
+        with self._transaction(writing=False) as conn:
+            return pages.trace_inputs(conn, session_id)
+
+    def trace_outcomes(self, session_id: str, seqs: list[int]) -> list[dict[str, Any]]:
+        """``seq``, ``input``, ``output``, ``status``, ``latency_ms``, ``tokens`` of the given traces, by seq."""
+        with self._transaction(writing=False) as conn:
+            return pages.trace_outcomes(conn, session_id, seqs)
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+def _identity(path: Path) -> tuple[int, int] | None:
+    """Which file is at ``path`` now (``stat`` only: opening it would drop SQLite's POSIX locks)."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
 
 
-def _session(row: tuple[Any, ...]) -> dict[str, Any]:
-    (
-        sid,
-        project,
-        name,
-        entity,
-        tags,
-        grp,
-        job_type,
-        notes,
-        started,
-        ended,
-        config,
-        summary,
-        model,
-        exports,
-        status,
-    ) = row
-    return {
-        "id": sid,
-        "project": project,
-        "name": name,
-        "entity": entity,
-        "tags": json.loads(tags),
-        "group": grp,
-        "job_type": job_type,
-        "notes": notes,
-        "started_at": started,
-        "ended_at": ended,
-        "config": json.loads(config),
-        "summary": json.loads(summary),
-        "model": None if model is None else json.loads(model),
-        "exports": json.loads(exports),
-        "status": status,
-    }
-
-
-def _store_error(path: Path, exc: sqlite3.DatabaseError) -> StoreError:
-    text = str(exc)
-    if "locked" in text or "busy" in text:
-        return StoreError(f"chaintracer store {path} is locked by another process ({text}); try again")
-    if "not a database" in text or "malformed" in text or "corrupt" in text:
-        return StoreError(f"{path} is not a readable chaintracer store ({text}); move it aside or pass another store")
-    return StoreError(f"chaintracer store {path}: {text}")
+def _as_store_error(path: Path, exc: BaseException) -> StoreError:
+    return exc if isinstance(exc, StoreError) else store_error(path, exc, BUSY_TIMEOUT_MS)

@@ -1,14 +1,15 @@
 """The viewer's JSON: sessions list, session page, trace table pages, trace trees, comparisons.
 
-Every function re-queries the store (no caching), so a session written while the viewer runs
-shows up on the next request. Queries read one page at a time through the store's indexes and
-never load more than one trace tree per call: a session of 10,000 traces opens as fast as a
-small one. ``route`` maps ``/api/...`` paths onto these functions for the server.
+Every function asks the store again (no caching), so a session written while the viewer runs
+shows up on the next request. The store reads one page at a time through its indexes and never
+loads more than one trace tree per call (``chaintracer.store.pages``): a session of 10,000
+traces opens as fast as a small one. ``route`` maps ``/api/...`` paths onto these functions for
+the server and checks every parameter (a bad one is a 400, never a 500).
 
-The queries live in ``api_sessions`` (the sessions list), ``api_traces`` (one session, its
-trace table, trace trees, artifacts) and ``api_compare`` (comparison); ``api_common`` holds
-what they share. Their public names are re-exported here, where the server, the report and the
-tests use them.
+The views live in ``api_sessions`` (the sessions list), ``api_traces`` (one session, its trace
+table, trace trees, artifacts) and ``api_compare`` (comparison); ``api_common`` holds what they
+share. None of them holds SQL. Their public names are re-exported here, where the server, the
+report and the tests use them.
 """
 
 from __future__ import annotations
@@ -17,18 +18,11 @@ from typing import Any
 from urllib.parse import unquote
 
 from chaintracer.store import Store
-from chaintracer.viewer.api_common import DEFAULT_LIMIT, ApiError, NotFound, dumps, has_column
+from chaintracer.store.pages import TRACE_COLUMNS, TRACE_SORTS
+from chaintracer.viewer.api_common import DEFAULT_LIMIT, ApiError, NotFound, dumps
 from chaintracer.viewer.api_compare import MAX_COMPARE, METRIC_ROWS, compare, flatten, model_digest
 from chaintracer.viewer.api_sessions import session_items, sessions_page
-from chaintracer.viewer.api_traces import (
-    STATUSES,
-    TRACE_COLUMNS,
-    TRACE_SORTS,
-    artifact,
-    session_detail,
-    trace_detail,
-    trace_page,
-)
+from chaintracer.viewer.api_traces import STATUSES, artifact, session_detail, trace_detail, trace_page
 
 __all__ = [
     "DEFAULT_LIMIT",
@@ -44,7 +38,6 @@ __all__ = [
     "compare",
     "dumps",
     "flatten",
-    "has_column",
     "model_digest",
     "route",
     "session_detail",
@@ -55,6 +48,8 @@ __all__ = [
 ]
 
 MAX_LIMIT = 500
+MAX_INTEGER = 2**63 - 1  # SQLite's largest integer: a larger offset or trace number is a 400, not an OverflowError
+MAX_PARAMETER_CHARS = 1000  # searches included (SQLite refuses LIKE patterns over 50,000 bytes)
 
 
 def route(store: Store, path: str, query: dict[str, list[str]]) -> Any:
@@ -92,7 +87,7 @@ def route(store: Store, path: str, query: dict[str, list[str]]) -> Any:
 
         return {"store": str(store.path), "version": __version__, "mode": "live"}
     if parts == ["compare"]:
-        refs = [ref for value in query.get("ids", []) for ref in value.split(",") if ref]
+        refs = [ref for value in arg.texts("ids") for ref in value.split(",") if ref]
         return compare(store, refs, offset=arg.int("offset", 0), limit=arg.limit(DEFAULT_LIMIT))
     raise NotFound(f"no API route /api/{path.strip('/')}")
 
@@ -101,23 +96,31 @@ class _Args:
     def __init__(self, query: dict[str, list[str]]) -> None:
         self.query = query
 
+    def texts(self, name: str) -> list[str]:
+        values = self.query.get(name, [])
+        for value in values:
+            if len(value) > MAX_PARAMETER_CHARS:
+                raise ApiError(f"{name} is at most {MAX_PARAMETER_CHARS} characters, not {len(value)}")
+        return values
+
     def text(self, name: str) -> str | None:
-        values = self.query.get(name)
+        values = self.texts(name)
         return values[-1].strip() or None if values else None
 
     def int(self, name: str, default: int) -> int:
         text = self.text(name)
-        value = default if text is None else _int(text, name)
-        if value < 0:
-            raise ApiError(f"{name} must be 0 or more")
-        return value
+        return default if text is None else _int(text, name)
 
     def limit(self, default: int) -> int:
         return max(1, min(MAX_LIMIT, self.int("limit", default)))
 
 
 def _int(text: str, what: str) -> int:
+    """A number SQLite can take (0 to 2^63 - 1), or ``ApiError`` (400) naming the parameter."""
     try:
-        return int(text)
+        value = int(text)
     except ValueError:
         raise ApiError(f"{what} must be an integer, not {text[:40]!r}") from None
+    if not 0 <= value <= MAX_INTEGER:
+        raise ApiError(f"{what} must be between 0 and {MAX_INTEGER}, not {text[:40]}")
+    return value

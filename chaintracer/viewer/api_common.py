@@ -1,4 +1,4 @@
-"""What the viewer's API modules share: its errors, store look-ups that answer 404, JSON helpers."""
+"""What the viewer's API modules share: its errors, store look-ups that answer 404, checks, JSON helpers."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import math
 from typing import Any
 
 from chaintracer.store import SessionNotFound, Store
+from chaintracer.store.pages import MAX_SEARCH_CHARS
 
 DEFAULT_LIMIT = 50
 
@@ -42,20 +43,11 @@ def load_session(store: Store, ref: str) -> dict[str, Any]:
         raise NotFound(exc.args[0] if exc.args else str(exc)) from None
 
 
-def has_column(store: Store, table: str, column: str) -> bool:
-    return bool(store.query("SELECT 1 FROM pragma_table_info(?) WHERE name = ?", [table, column]))
-
-
-def like(text: str) -> str:
-    """A ``LIKE ... ESCAPE '\\'`` pattern matching ``text`` anywhere, its wildcards taken literally."""
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
-def loads(text: str | None, default: Any) -> Any:
-    try:
-        return json.loads(text) if text else default
-    except ValueError:
-        return default
+def check_search(text: str | None) -> str | None:
+    """``text`` if it is short enough to search for; ``ApiError`` (400) if not."""
+    if text is not None and len(text) > MAX_SEARCH_CHARS:
+        raise ApiError(f"a search is at most {MAX_SEARCH_CHARS} characters, not {len(text)}")
+    return text
 
 
 def dig(value: Any, path: tuple[str, ...]) -> Any:

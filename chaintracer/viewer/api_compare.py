@@ -49,7 +49,7 @@ def compare(
     # trace row once per query (the rows are wide: they hold the trees).
     seqs: dict[str, dict[str, list[int]]] = {}
     for session_id in ids:
-        for seq, text in store.query("SELECT seq, input FROM traces WHERE session_id = ? ORDER BY seq", [session_id]):
+        for seq, text in store.trace_inputs(session_id):
             seqs.setdefault(text, {}).setdefault(session_id, []).append(seq)
     shared = [text for text, cells in seqs.items() if len(cells) >= 2]
     shared.sort(key=lambda text: (min(cells[0] for cells in seqs[text].values()), text))
@@ -58,17 +58,9 @@ def compare(
     groups: dict[str, dict[str, list[dict[str, Any]]]] = {text: {} for text in page}
     for session_id in ids:
         wanted = [seq for text in page for seq in seqs[text].get(session_id, ())]
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            rows = store.query(
-                "SELECT seq, input, output, status, latency_ms, tokens FROM traces"
-                f" WHERE session_id = ? AND seq IN ({','.join('?' * len(chunk))}) ORDER BY seq",
-                [session_id, *chunk],
-            )
-            for seq, text, output, status, latency, tokens in rows:
-                groups[text].setdefault(session_id, []).append(
-                    {"seq": seq, "output": output, "status": status, "latency_ms": latency, "tokens": tokens}
-                )
+        for cell in store.trace_outcomes(session_id, wanted):
+            text = cell.pop("input")
+            groups[text].setdefault(session_id, []).append(cell)
     total = len(shared)
     inputs = page
     return {

@@ -44,7 +44,7 @@ def _ui(args: argparse.Namespace, store: Store) -> int:
 
     if not 0 <= args.port <= 65535:
         raise CommandError(f"--port must be between 0 and 65535, not {args.port}")
-    store.query("SELECT 1 FROM sessions LIMIT 1")  # a missing or unreadable store fails here, not per request
+    store.sessions(limit=1)  # a missing or unreadable store fails here, not per request
     try:
         server = ViewerServer(store, args.host, args.port, allow_remote=args.allow_remote)
     except RemoteNotAllowed as exc:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
-import json
 from datetime import datetime, timezone
 from importlib import resources
 from typing import Any
@@ -73,11 +72,7 @@ def report_data(store: Store, refs: list[str], max_traces: int = DEFAULT_MAX_TRA
         rows = page["rows"] if page else []
         trees = {}
         refs_used: set[str] = set()
-        for seq, tree in store.query(
-            "SELECT seq, tree FROM traces WHERE session_id = ? ORDER BY start_time, seq LIMIT ?",
-            [session_id, max_traces],
-        ):
-            root = json.loads(tree)
+        for seq, root in store.first_trees(session_id, max_traces):
             trees[str(seq)] = root
             refs_used.update(_visualization_refs(root))
         traces[session_id] = {"rows": rows, "total": details[session_id]["stored_traces"], "trees": trees}

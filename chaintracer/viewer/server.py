@@ -114,6 +114,13 @@ class ViewerHandler(BaseHTTPRequestHandler):
             return self._method_not_allowed
         raise AttributeError(name)
 
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """The standard library's own errors (bad request line, URI too long, headers too large...), as ours."""
+        self.close_connection = True  # the request could not be read: do not look for another on this connection
+        text = message or self.responses.get(code, ("error",))[0]
+        self.log_error("code %d, message %s", code, text)
+        self._send_json(code, {"error": text}, {"Connection": "close"})
+
     def _method_not_allowed(self) -> None:
         self.close_connection = True  # a request body may follow; do not read it as the next request
         self._send_json(
@@ -186,6 +193,11 @@ class ViewerHandler(BaseHTTPRequestHandler):
         self._send(status, api.dumps(payload).encode(), "application/json; charset=utf-8", headers)
 
     def _send(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
+        if not str(getattr(self, "request_version", "")).startswith("HTTP/1"):
+            # An HTTP/0.9 reply (also the standard library's choice for an unreadable request line)
+            # has no status line and no headers, so no CSP: always answer as HTTP/1.x, then close.
+            self.request_version = "HTTP/1.0"
+            self.close_connection = True
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))

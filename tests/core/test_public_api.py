@@ -20,6 +20,8 @@ PUBLIC_NAMES = [
     "StoreError",
     "Tracer",
     "__version__",
+    "evaluate",
+    "scorers",
 ]
 
 FRAMEWORKS = ("langchain", "langchain_core", "langgraph", "llama_index", "wandb", "spacy")
@@ -51,6 +53,19 @@ def test_import_does_not_pull_in_frameworks():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert json.loads(result.stdout.strip().splitlines()[-1]) == []
+
+
+def test_experiments_load_lazily():
+    """`import chaintracer` does not load the experiment modules; `chaintracer.evaluate` and `scorers` do."""
+    code = (
+        "import sys\n"
+        "import chaintracer\n"
+        "before = 'chaintracer.experiments' in sys.modules\n"
+        "from chaintracer import scorers\n"
+        "print(before, callable(chaintracer.evaluate), callable(scorers.exact_match))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert result.stdout.split() == ["False", "True", "True"]
 
 
 def test_manual_tracing_does_not_pull_in_frameworks(tmp_path):

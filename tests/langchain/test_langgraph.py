@@ -9,7 +9,7 @@ from langchain_core.prompts import PromptTemplate
 from langgraph.graph import END, START, StateGraph
 
 from chaintracer.testing import find, flushed, outline
-from demo.scripted import ScriptedLLM
+from langchain_tracer.testing import ScriptedLLM
 
 
 class State(TypedDict, total=False):

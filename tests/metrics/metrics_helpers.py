@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import random
+import sys
 from pathlib import Path
 
-from chaintracer.metrics.complexity import METRIC_NAMES
+from chaintracer.metrics.names import METRIC_NAMES
 
 KNOWN_TEXTS = [
     "The cat sat on the mat. It was happy.",
@@ -96,8 +97,32 @@ def write_nltk_cmudict(root: Path) -> Path:
     return root
 
 
+def textstat_hooks() -> list[tuple[object, object]]:
+    """(module, its ``get_cmudict``) for every loaded textstat module that has one."""
+    import textstat  # noqa: F401  (loads the modules that bind the hook)
+
+    loaded = [module for name, module in list(sys.modules.items()) if name.partition(".")[0] == "textstat"]
+    return [(module, module.get_cmudict) for module in loaded if module and hasattr(module, "get_cmudict")]
+
+
+def clear_textstat_cmudict_cache() -> None:
+    """Empties the cache of textstat's own ``get_cmudict`` (an ``lru_cache`` in 0.7.10-0.7.13)."""
+    for _, hook in textstat_hooks():
+        if hasattr(hook, "cache_clear"):
+            hook.cache_clear()
+
+
+def clear_textstat_caches() -> None:
+    """Empties every ``lru_cache`` of textstat's functions, so that its next values are computed anew."""
+    for name, module in list(sys.modules.items()):
+        if module and name.partition(".")[0] == "textstat":
+            for value in list(vars(module).values()):
+                if callable(getattr(value, "cache_clear", None)):
+                    value.cache_clear()
+
+
 def textstat_metrics(text: str, lang: str = "en_US") -> dict[str, object]:
-    """The metrics as textstat 0.7.13 computes them itself (a fresh instance: no shared language)."""
+    """The metrics as textstat computes them itself (a fresh instance: no shared language)."""
     from textstat.textstat import textstatistics
 
     stats = textstatistics()

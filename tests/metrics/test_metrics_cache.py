@@ -7,9 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from metrics_helpers import generate_texts
 
-from chaintracer.metrics import textcounts
 from chaintracer.metrics.cache import LRUCache, text_key
-from chaintracer.metrics.complexity import Readability, ReadabilityEngine
+from chaintracer.metrics.complexity import Readability
 from chaintracer.metrics.visualize import Visualizer
 
 
@@ -103,17 +102,6 @@ def test_concurrent_callers_get_correct_cached_values():
     for index, values in results:
         assert values == expected[index]
     assert len(readability.cache) <= 16
-
-
-def test_per_word_memos_are_bounded_and_stay_correct(monkeypatch):
-    """With a small memo limit the per-word memos are reset instead of growing; values do not change."""
-    texts = generate_texts(20, words=120, seed=4)
-    expected = [ReadabilityEngine("en_US").metrics(text) for text in texts]
-    monkeypatch.setattr(textcounts, "_WORD_CACHE_LIMIT", 50)
-    engine = ReadabilityEngine("en_US")
-    assert [engine.metrics(text) for text in texts] == expected
-    assert 0 < len(engine._tokens) <= 50
-    assert 0 < len(engine._token_syllables) <= 50
 
 
 def test_visualizer_renders_an_output_once(ruler_nlp):

@@ -13,9 +13,12 @@ from pathlib import Path
 import pytest
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate, PromptTemplate
+from metrics_helpers import KNOWN_TEXTS, clear_textstat_caches
 
-from chaintracer.metrics import complexity, pronunciation, visualize
+from chaintracer.metrics import complexity, offline_cmudict, visualize
 from chaintracer.metrics.complexity import METRIC_NAMES
+from chaintracer.metrics.textstat_0_7_13 import syllables
+from chaintracer.metrics.textstat_engine import TextstatEngine
 from chaintracer.testing import flushed, walk
 from demo.scripted import ScriptedChatModel, ScriptedLLM
 
@@ -29,7 +32,6 @@ def offline(monkeypatch):
     import nltk
     from nltk.corpus.reader import CMUDictCorpusReader
     from nltk.corpus.util import LazyCorpusLoader
-    from textstat.backend.utils import get_cmudict
 
     record = {"network": [], "downloads": []}
 
@@ -53,15 +55,16 @@ def offline(monkeypatch):
     monkeypatch.setattr(nltk, "download", recording_download)
     for name in TRACING_ENV:
         monkeypatch.delenv(name, raising=False)
-    # Start from nothing loaded: the cmudict table and engines are built under the block.
-    monkeypatch.setattr(pronunciation, "_table", None)
+    # Start from nothing loaded: the cmudict data and engines are built under the block.
+    monkeypatch.setattr(syllables, "_table", None)
+    monkeypatch.setattr(offline_cmudict, "_pronunciations", None)
     monkeypatch.setattr(complexity, "_engines", {})
     monkeypatch.setattr(visualize, "_warned_models", set())
     # textstat reads nltk.corpus.cmudict: a fresh loader, as in a process that never found the data.
     monkeypatch.setattr(nltk.corpus, "cmudict", LazyCorpusLoader("cmudict", CMUDictCorpusReader, ["cmudict"]))
-    get_cmudict.cache_clear()
+    clear_textstat_caches()
     yield record
-    get_cmudict.cache_clear()
+    clear_textstat_caches()
 
 
 def run_chains(tracer):
@@ -101,6 +104,16 @@ def test_metrics_and_fallback_visuals_need_no_network(offline, store_path):
     assert offline["network"] == []
 
 
+@pytest.mark.parametrize("lang", ["en_US", "es"])
+def test_textstat_called_itself_needs_no_network(offline, lang):
+    """The path for other textstat versions, on a process without NLTK data: values, and no download."""
+    engine = TextstatEngine(lang)
+    for text in KNOWN_TEXTS:
+        assert list(engine.metrics(text)) == list(METRIC_NAMES)
+    assert offline["downloads"] == []
+    assert offline["network"] == []
+
+
 def test_the_block_catches_textstats_own_download(offline):
     """Control: textstat called directly (no NLTK data) tries nltk.download, and the block stops it."""
     from textstat.textstat import textstatistics
@@ -133,6 +146,10 @@ SCRIPT = textwrap.dedent(
     from langchain_tracer import Tracer
     from chaintracer.testing import flushed, walk
 
+    from chaintracer.metrics import complexity
+
+    if sys.argv[2] == "textstat":  # as with any textstat version but the mirrored one
+        complexity.uses_mirror = lambda: False
     tracer = Tracer(store=sys.argv[1], complexity_metrics=True, visualize=True, analyze_prompts=True)
     llm = FakeListLLM(responses=["Paris is lovely in May."])
     chain = PromptTemplate.from_template("Say {x}.") | llm | StrOutputParser()
@@ -145,16 +162,24 @@ SCRIPT = textwrap.dedent(
         "metrics": sorted(spans[0]["metrics"]),
         "views": sorted(spans[0]["attributes"]["visualizations"]),
         "loaded": [m for m in ("textstat", "cmudict", "spacy") if m in sys.modules],
+        "engine": type(complexity.engine_for("en_US")).__name__,
     }))
     """
 )
 
 
-def test_fresh_process_with_network_blocked_from_the_start(tmp_path):
+@pytest.mark.parametrize(
+    ("path", "engine"),
+    [
+        ("as installed", "ReadabilityEngine" if complexity.uses_mirror() else "TextstatEngine"),
+        ("textstat", "TextstatEngine"),
+    ],
+)
+def test_fresh_process_with_network_blocked_from_the_start(tmp_path, path, engine):
     """In a new interpreter whose sockets are blocked before any import, tracing with metrics works offline."""
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "CHAINTRACER_RAISE_INTERNAL_ERRORS": "1"}
     result = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(tmp_path / "t.db")],
+        [sys.executable, "-c", SCRIPT, str(tmp_path / "t.db"), path],
         cwd=REPO,
         env=env,
         capture_output=True,
@@ -168,3 +193,4 @@ def test_fresh_process_with_network_blocked_from_the_start(tmp_path):
     assert set(METRIC_NAMES) <= set(report["metrics"])
     assert report["views"] == ["dependency", "entities", "prompt_output"]
     assert report["loaded"] == ["textstat", "cmudict", "spacy"]
+    assert report["engine"] == engine

@@ -296,7 +296,7 @@ def test_fuzzed_payloads_are_stored_and_never_touch_later_traces(store_path):
         assert [trace["name"] for trace in doc["traces"]] == [f"hostile {n}", f"clean {n}"]
         assert doc["traces"][0]["status"] == ("ok" if error is None else "error")
         assert doc["traces"][1]["inputs"] == {"n": n}
-        assert doc["session"]["summary"]["encoding_failures"] == 0
+        assert doc["session"]["summary"]["tracer_errors"] == 0
 
     check()
     assert len(session_ids) >= 600
@@ -325,7 +325,7 @@ def test_hostile_value_is_stored_and_the_next_30_traces_too(store_path, make):
     assert validate_export(doc) == []
     assert strict_json(doc) == doc
     assert [trace["name"] for trace in doc["traces"]] == ["hostile", *(f"clean {n}" for n in range(30))]
-    assert doc["session"]["summary"]["encoding_failures"] == 0
+    assert doc["session"]["summary"]["tracer_errors"] == 0
 
 
 def test_lone_surrogate_is_replaced_and_noted(store_path):

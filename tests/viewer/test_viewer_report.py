@@ -14,6 +14,7 @@ import sample_data
 
 from chaintracer.cli import main
 from chaintracer.encoding import EncodedTrace, iso
+from chaintracer.stats import TraceStats
 from chaintracer.store import Store
 from chaintracer.viewer import api
 from chaintracer.viewer.report import build_report, embed_json, report_data, session_html
@@ -136,7 +137,7 @@ def test_live_sessions_are_marked(tmp_path):
         "config": {},
         "summary": {"traces": 1},
     }
-    trace = EncodedTrace("t", "root", "chain", "ok", now, now + 1000, "in", "out", {"spans": 1}, "{}")
+    trace = EncodedTrace("t", "root", "chain", "ok", now, now + 1000, "in", "out", TraceStats(spans=1), "{}")
     try:
         store.write_session(record, [trace], live=True)
         (item,) = api.sessions_page(store)["sessions"]

@@ -104,6 +104,8 @@ def read_run(run_dir: str | Path) -> dict[str, Any]:
                 {
                     "name": record.artifact.name,
                     "type": record.artifact.type,
+                    "digest": record.artifact.digest,
+                    "metadata": json.loads(record.artifact.metadata or "{}"),
                     "files": [entry.path for entry in record.artifact.manifest.contents],
                     "local_paths": {entry.path: entry.local_path for entry in record.artifact.manifest.contents},
                 }
@@ -120,3 +122,24 @@ def read_run(run_dir: str | Path) -> dict[str, Any]:
                 "entity": record.run.entity,
             }
     return {"run": run, "history": history, "summary": summary, "config": config, "artifacts": artifacts}
+
+
+def logged_table(run: dict[str, Any], key: str) -> dict[str, Any]:
+    """The last table logged under ``key``, as W&B will upload it: read from its staged artifact.
+
+    Tables are uploaded as ``run_table`` artifacts; a media cell (``wandb.Html``) is only there
+    (the copy under ``files/media/table`` says ``"Html"``). Media cells come back as
+    ``{"html": <the HTML text>}``.
+    """
+    (artifact, *_) = [a for a in reversed(run["artifacts"]) if a["type"] == "run_table" and a["name"].endswith(key)]
+    paths = artifact["local_paths"]
+    table = json.loads(Path(paths[f"{key}.table.json"]).read_text())
+
+    def cell(value: Any) -> Any:
+        if isinstance(value, dict) and value.get("_type") == "html-file":
+            return {"html": Path(paths[value["path"]]).read_text()}
+        return value
+
+    table["data"] = [[cell(value) for value in row] for row in table["data"]]
+    table["records"] = [dict(zip(table["columns"], row)) for row in table["data"]]
+    return table

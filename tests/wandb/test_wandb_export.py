@@ -13,12 +13,14 @@ from pathlib import Path
 import pytest
 import wandb
 from langchain.agents import create_agent
-from runfile import read_run
+from runfile import logged_table, read_run
 
 from chaintracer.encoding import EncodedTrace
+from chaintracer.exporters.wandb_tree import model_dict
 from chaintracer.session import Session
 from chaintracer.settings import resolve
 from chaintracer.spans import Span
+from chaintracer.stats import TraceStats
 from demo.scripted import ScriptedChatModel, calculator, lookup
 from langchain_tracer import Tracer
 
@@ -89,7 +91,7 @@ def test_flushed_session_is_an_offline_run_with_trace_trees(wandb_env, store_pat
     assert failed["status_code"] == "ERROR"
     assert failed["status_message"].startswith("ValueError: no fact about 'moon'")
     model = json.loads(trees[0]["trace/model_dict_dumps"])
-    assert model == tracer.store.session(info.id)["model"]
+    assert model == model_dict(tracer.store.session(info.id)["model"])
 
 
 def test_run_has_the_tables_summary_and_model_artifact(wandb_env, store_path, run_dirs):
@@ -123,20 +125,22 @@ def test_run_has_the_tables_summary_and_model_artifact(wandb_env, store_path, ru
     assert (last["starts"], last["ends"], last["errors"]) == (summary["starts"], summary["ends"], summary["errors"])
     assert last["step"] == len(actions["data"]) == 2 * summary["spans"]
 
-    analysis = table(run_dir, "session_analysis", run["history"])
+    analysis = logged_table(run, "session_analysis")
     assert len(analysis["data"]) == summary["llm_calls"] == 5
-    row = dict(zip(analysis["columns"], analysis["data"][0]))
-    assert row["model"] == "scripted-chat" and row["total_tokens"] == row["prompt_tokens"] + row["completion_tokens"]
+    row = analysis["records"][0]
+    assert row["model"] == "scripted-chat"
+    assert row["token_usage_total_tokens"] == row["token_usage_prompt_tokens"] + row["token_usage_completion_tokens"]
 
-    assert run["summary"]["traces"] == 3
+    assert run["summary"]["trace_count"] == 3
     assert run["summary"]["errors"] == summary["errors"]
     assert run["summary"]["tokens"]["total"] == run["summary"]["tokens_total"] == summary["tokens"]["total"]
     assert run["summary"]["latency_p50_ms"] == summary["latency_ms"]["p50"]
     assert run["summary"]["latency_p95_ms"] == summary["latency_ms"]["p95"]
 
     (model_artifact,) = [a for a in run["artifacts"] if a["type"] == "model"]
-    assert model_artifact["name"] == "agent-model"
+    assert model_artifact["name"] == "fact_agent"  # named after the asset, not the session
     assert model_artifact["files"] == ["model.json"]
+    assert model_artifact["metadata"] == tracer.store.session(info.id)["model"]
 
 
 def test_reset_gives_a_run_per_session_and_reset_false_continues_it(wandb_env, store_path, run_dirs):
@@ -176,8 +180,8 @@ def test_an_active_user_run_is_left_alone(wandb_env, store_path, run_dirs):
     assert not any("trace/_type" in h for h in user["history"])
 
 
-def test_visualisation_html_can_be_read_back_from_the_run_folder(wandb_env, store_path, run_dirs):
-    """HTML a span references is logged as a media file whose content is in the run folder."""
+def test_visualisations_are_cells_of_session_analysis(wandb_env, store_path, run_dirs):
+    """A view a span references is an HTML cell of session_analysis, not a media key of its own."""
     html = "<div class='entities'>Paris <mark>GPE</mark></div>"
     settings = resolve(project="wb-tests", store=store_path, backends=["wandb"])
     session = Session(settings)
@@ -210,7 +214,7 @@ def test_visualisation_html_can_be_read_back_from_the_run_folder(wandb_env, stor
             span.end_ns,
             "Where?",
             "Paris",
-            {"spans": 1},
+            TraceStats(spans=1),
             json.dumps(tree),
             {"entities-abc.html": ("text/html", html)},
         )
@@ -228,10 +232,12 @@ def test_visualisation_html_can_be_read_back_from_the_run_folder(wandb_env, stor
     )
     assert done.returncode == 0, done.stderr
     (run_dir,) = run_dirs()
-    html_files = list((run_dir / "files" / "media" / "html").glob("*.html"))
-    assert [f.read_text() for f in html_files] == [html]
-    analysis = table(run_dir, "session_analysis", read_run(run_dir)["history"])
-    assert "flesch_reading_ease" in analysis["columns"] and "entities" in analysis["columns"]
+    run = read_run(run_dir)
+    (row,) = logged_table(run, "session_analysis")["records"]
+    assert row["entities"] == {"html": html} and row["dependency_tree"] is None
+    assert row["flesch_reading_ease"] == 90.0
+    assert "Where?:" in row["chat_html"]["html"]  # no prompt_output view: the old prompt/answer card
+    assert not [key for h in run["history"] for key in h if key.startswith("visualizations")]
 
 
 def test_failed_export_keeps_the_session_and_push_sends_it_later(wandb_env, store_path, run_dirs, monkeypatch, caplog):
@@ -310,7 +316,7 @@ def test_stream_logs_sends_each_trace_before_the_flush(wandb_env, store_path, ru
     """With stream_logs=True traces reach the W&B run as they finish; the flush adds the rest once."""
     tracer = make_tracer(store_path, stream_logs=True)
     agent = run_agent(tracer)
-    assert tracer._worker.drain(30) and tracer._streamer.drain(30)
+    assert tracer.force_flush(30)
     (run_dir,) = run_dirs()  # the run exists before any flush
     info = tracer.flush_tracker(agent, name="streamed")
     run = read_run(run_dir)

@@ -71,12 +71,17 @@ window.CT = (function () {
     return h("span", { class: "pill pill-" + known, text: status === "error" ? "error" : String(status) });
   }
 
-  function livePill() {
-    return h("span", {
-      class: "pill pill-live",
-      title: "its program is still recording: refresh to see more",
-      text: "live",
-    });
+  // A session's state when it is not simply flushed: the pill and what it means.
+  const SESSION_STATES = {
+    live: "its program is still recording: refresh to see more",
+    crashed: "its program ended without flushing (killed or crashed): the traces it finished before are here",
+    unflushed: "its program exited without flush_tracker: what it held was written at exit",
+  };
+
+  // After a session's id or name: a space and the pill, or null for a flushed session.
+  function sessionStatePill(status) {
+    if (!Object.prototype.hasOwnProperty.call(SESSION_STATES, status)) return null;
+    return [" ", h("span", { class: "pill pill-" + status, title: SESSION_STATES[status], text: status })];
   }
 
   function link(href, text, cls) {
@@ -366,7 +371,7 @@ window.CT = (function () {
     kindClass,
     kindBadge,
     statusPill,
-    livePill,
+    sessionStatePill,
     link,
     fmtInt,
     fmtMs,

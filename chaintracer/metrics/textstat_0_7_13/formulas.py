@@ -1,4 +1,4 @@
-"""textstat's readability formulas, applied to the counts ``TextCounts`` takes of a text.
+"""textstat 0.7.13's readability formulas, applied to the counts ``TextCounts`` takes of a text.
 
 Each formula is textstat 0.7.13's, with its floating-point operations in the same order and
 its zero-division fallbacks, so that the values are equal to textstat's own.
@@ -9,10 +9,9 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from itertools import compress
 from typing import Any
 
-from chaintracer.metrics.textcounts import _PUNCT, TextCounts
+from chaintracer.metrics.textstat_0_7_13.counts import PUNCT, TextCounts, arabic_syllables
 
 # textstat 0.7.13's patterns for Osman's Arabic formula (see textstat/backend).
 _ARABIC_COMPLEX = re.compile("[\u064e\u064b\u064f\u064c\u0650\u064d\u0651]")
@@ -51,7 +50,7 @@ class ReadabilityEngine(TextCounts):
         so that it can be averaged like the others.
         """
         tokens = text.split()
-        records = self._records(tokens)
+        records = self.records(tokens)
         # Per token: stripped word ("" if only punctuation), its \w characters, count_syllables
         # of the word, its syllables if it may be a difficult word (else -1), the bare word.
         stripped, letters, syllables, hard, bare = zip(*records, strict=True) if records else ((), (), (), (), ())
@@ -84,7 +83,7 @@ class ReadabilityEngine(TextCounts):
         else:
             flesch_kincaid_grade = (0.39 * words_per_sentence) + (11.8 * syllables_per_word) - 15.59
         # smog_index: words of three syllables or more
-        polysyllables = sum(map((3).__le__, syllables))
+        polysyllables = sum(1 for count in syllables if count >= 3)
         smog_index = (1.043 * (30 * (polysyllables / n_sentences)) ** 0.5) + 3.1291 if n_sentences else 0.0
         # coleman_liau_index
         letters = letters_per_word * 100
@@ -97,16 +96,16 @@ class ReadabilityEngine(TextCounts):
             automated_readability_index = (4.71 * chars_per_word) + (0.5 * words_per_sentence) - 21.43
         # dale_chall_readability_score: difficult words at syllable_threshold=0, every occurrence
         if n_words:
-            percent_hard = 100 * sum(map((0).__le__, hard)) / n_words
+            percent_hard = 100 * sum(1 for count in hard if count >= 0) / n_words
             dale_chall = (0.1579 * percent_hard) + (0.0496 * words_per_sentence)
             if percent_hard > 5:
                 dale_chall += 3.6365
         else:
             dale_chall = 0.0
         # difficult_words: textstat's defaults (syllable_threshold=2, unique=True)
-        difficult_words = len(set(compress(stripped, map((2).__le__, hard))))
+        difficult_words = len({word for word, count in zip(stripped, hard) if count >= 2})
         # gunning_fog: the language's syllable threshold, every occurrence
-        foggy = sum(map(self._fog_threshold.__le__, hard))
+        foggy = sum(1 for count in hard if count >= self._fog_threshold)
         gunning_fog = 0.4 * (words_per_sentence + 100 * foggy / n_words) if n_words else 0.0
         linsear_write = self._linsear_write(text, tokens, stripped, syllables, n_sentences)
 
@@ -184,8 +183,8 @@ class ReadabilityEngine(TextCounts):
                     words += 1 if stripped[used] else 0
                     used += 1
         counted = syllables[:used]
-        difficult = sum(map((3).__le__, counted))
-        easy = sum(map((0).__lt__, counted)) - difficult
+        difficult = sum(1 for count in counted if count >= 3)
+        easy = sum(1 for count in counted if count > 0) - difficult
         prefix = " ".join(tokens[:used])
         sentences = n_sentences if prefix == text else self.count_sentences(prefix)
         if not sentences:
@@ -204,14 +203,14 @@ class ReadabilityEngine(TextCounts):
             complex_words = sum(1 for word in words if len(_ARABIC_COMPLEX.findall(word)) > 5)
         long_word_source = words
         if any(mark in text for mark in _ARABIC_TASHKEEL_CHARS):
-            long_word_source = _PUNCT.sub("", _ARABIC_TASHKEEL.sub("", text)).split()
+            long_word_source = PUNCT.sub("", _ARABIC_TASHKEEL.sub("", text)).split()
         long_words = sum(1 for word in long_word_source if len(word) > 5)
-        syllables = self._arabic_syllables(text, words)
+        syllables = arabic_syllables(text)
         faseeh = 0
         if any(mark in text for mark in _FASEEH_CHARS):
             for word in words:
                 marks = len(_FASEEH_SINGLE.findall(word)) + len(_FASEEH_DOUBLE.findall(word))
-                if marks > 0 and self._arabic_word_syllables(word) > 5:
+                if marks > 0 and arabic_syllables(word) > 5:
                     faseeh += 1
         complex_word_rate = complex_words / n_words
         long_word_rate = long_words / n_words
