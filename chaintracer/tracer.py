@@ -212,6 +212,8 @@ class Tracer:
         from chaintracer.experiments.feedback import check_feedback
 
         key, number, comment = check_feedback(key, score, comment)
+        if comment is not None:  # written to the store: masked like any text that leaves
+            comment = self._encoder.converter.string(comment)
         if not isinstance(trace_id, str) or not trace_id:
             raise ValueError(f"trace_id must be a non-empty string, not {trace_id!r}")
         if not self._finished:

@@ -132,6 +132,20 @@ def test_session_fields_are_masked_in_the_store_and_every_command(store_path):
     assert leaks(written(store_path)) == []
 
 
+def test_feedback_comments_are_masked(store_path):
+    """A feedback comment quoting secrets is stored and exported masked."""
+    tracer = CoreTracer(store=store_path)
+    tracer.log_trace(Span(name="answer"))
+    doc = flushed(tracer, name="feedback")
+    tracer.log_feedback(doc["traces"][0]["trace_id"], "helpful", True, comment=f"user pasted {all_texts()}")
+
+    exported = cli("export", doc["session"]["id"], "--store", store_path)
+    (feedback,) = json.loads(exported)["traces"][0]["feedback"]
+    assert feedback["comment"].startswith("user pasted export OPENAI_API_KEY=***")
+    assert leaks(exported) == []
+    assert leaks(written(store_path)) == []
+
+
 def test_errors_and_tracebacks_are_masked(store_path):
     """A step named with a secret that fails quoting secrets: its name, message and traceback are masked."""
     tracer = Tracer(store=store_path)
