@@ -12,6 +12,8 @@ What it measures
                         (issue 6; the browser rows need /usr/bin/chromium).
     bench_evaluate.py   µs per example that chaintracer.evaluate adds over calling the target
                         directly (issue 14), and the time of summary()/compare() statistics.
+    bench_otlp.py       the hot path with the otlp backend (must equal local-only) and spans/s
+                        exported to a real Phoenix (issue 16; needs .venv-phoenix for the latter).
     Each runs in its own process, one after the other, so neither disturbs the other's memory
     or timings. Targets (issue 2): ≤ 12 µs added per span, ≤ 1 KB held per finished span,
     flush of 100,000 spans ≤ 1 s.
@@ -40,6 +42,7 @@ BENCHES = (
     "bench_metrics.py",
     "bench_viewer.py",
     "bench_evaluate.py",
+    "bench_otlp.py",
 )
 
 

@@ -107,6 +107,31 @@ class Recorder:
         self._ended(span)
         return span
 
+    def dissolve(self, span_id: Any) -> bool:
+        """Removes an open root that only groups spans, if it holds at most one; False otherwise.
+
+        A root with no child disappears; a root with one child hands its place to that child,
+        which becomes the root of its trace (and is handed on when it and its spans have ended).
+        A root holding several spans is left open: the caller ends it as usual. Adapters use it
+        for grouping spans the framework does not have (LlamaIndex's trace windows).
+        """
+        span = self._open.get(span_id)
+        if span is None or span.parent_id is not None or len(span.children) > 1:
+            return False
+        del self._open[span_id]
+        if not span.children:
+            return True
+        child = span.children[0]
+        child.parent_id = None
+        stack = [child]
+        while stack:  # the trace is named after its root
+            node = stack.pop()
+            node.trace_id = child.span_id
+            stack.extend(node.children)
+        if child.end_ns is not None:
+            self._ended(child)
+        return True
+
     def _ended(self, span: Span) -> None:
         if span.parent_id is None:
             if span.children and _has_open_descendant(span):

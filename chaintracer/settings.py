@@ -8,6 +8,9 @@
 | max_queue          | CHAINTRACER_MAX_QUEUE          | 2048               |
 | max_queue_bytes    | CHAINTRACER_MAX_QUEUE_BYTES    | 16777216 (16 MiB)  |
 | backends           | CHAINTRACER_BACKENDS (a,b)     | ("local",)         |
+| otlp_endpoint      | OTEL_EXPORTER_OTLP_ENDPOINT... | localhost:4318     |
+
+The OTLP exporter reads the other OpenTelemetry variables itself (headers, timeout, resource).
 
 Everything else (entity, name, tags, group, job_type, notes, complexity_metrics, visualize,
 stream_logs, metrics_lang, spacy_model, analyze_prompts, mask) is an argument only. A bad value
@@ -21,6 +24,7 @@ import os
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from chaintracer.redact import Mask, check_mask
 
@@ -30,7 +34,7 @@ DEFAULT_MAX_QUEUE = 2048
 DEFAULT_MAX_QUEUE_BYTES = 16 * 1024 * 1024
 # Fields of a session that a flush's run overrides may replace; other overrides go to config.
 SESSION_FIELDS = ("project", "entity", "name", "tags", "group", "job_type", "notes")
-BACKENDS = ("local", "wandb")
+BACKENDS = ("local", "wandb", "otlp")
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,7 @@ class Settings:
     max_queue: int = DEFAULT_MAX_QUEUE
     max_queue_bytes: int = DEFAULT_MAX_QUEUE_BYTES
     backends: tuple[str, ...] = ("local",)
+    otlp_endpoint: str | None = None
     metrics_lang: str = "en_US"
     spacy_model: str = "en_core_web_sm"
     analyze_prompts: bool = False
@@ -101,6 +106,7 @@ def resolve(**arguments: Any) -> Settings:
             "max_queue_bytes", arguments.get("max_queue_bytes"), "CHAINTRACER_MAX_QUEUE_BYTES", DEFAULT_MAX_QUEUE_BYTES
         ),
         backends=_backends(arguments.get("backends")),
+        otlp_endpoint=_optional_url("otlp_endpoint", arguments.get("otlp_endpoint")),
         metrics_lang=_text("metrics_lang", arguments.get("metrics_lang") or "en_US"),
         spacy_model=_text("spacy_model", arguments.get("spacy_model") or "en_core_web_sm"),
         analyze_prompts=_flag("analyze_prompts", arguments.get("analyze_prompts", False)),
@@ -132,6 +138,22 @@ def _backends(value: Any) -> tuple[str, ...]:
             raise ValueError(f"{source}: unknown backend {name!r}; choose from {', '.join(BACKENDS)}")
     # The local store is the source of truth: always written, always first.
     return ("local", *dict.fromkeys(n for n in names if n != "local"))
+
+
+def endpoint_url(label: str, value: Any) -> str:
+    """A collector's http(s) URL; credentials belong in headers (they would be stored with the session)."""
+    if not isinstance(value, str):
+        raise TypeError(f"{label} must be a URL string, not {type(value).__name__}: {value!r}")
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{label} must be an http(s) URL such as http://localhost:6006, not {value!r}")
+    if parts.password is not None:
+        raise ValueError(f"{label} must not carry a password; pass it in OTEL_EXPORTER_OTLP_HEADERS instead")
+    return value
+
+
+def _optional_url(label: str, value: Any) -> str | None:
+    return None if value is None else endpoint_url(label, value)
 
 
 def session_overrides(overrides: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -58,7 +58,9 @@ class Tracer:
         max_payload_bytes: Larger inputs/outputs are truncated with a visible marker.
         max_queue: Finished traces waiting for encoding before the caller encodes them itself.
         max_queue_bytes: The same bound in (estimated) bytes of the traces' raw payloads.
-        backends: Where flushed sessions go: "local" (always) plus e.g. "wandb".
+        backends: Where flushed sessions go: "local" (always) plus "wandb" and/or "otlp".
+        otlp_endpoint: OTLP/HTTP collector URL for the "otlp" backend (default: the
+            ``OTEL_EXPORTER_OTLP_ENDPOINT`` variables, else http://localhost:4318).
         metrics_lang: Language passed to textstat for complexity metrics.
         spacy_model: Name of the spaCy pipeline for visualisations (or pass ``nlp``).
         nlp: A loaded spaCy ``Language`` to use instead of ``spacy_model``.
@@ -87,6 +89,7 @@ class Tracer:
         max_queue: int | None = None,
         max_queue_bytes: int | None = None,
         backends: list[str] | tuple[str, ...] | None = None,
+        otlp_endpoint: str | None = None,
         metrics_lang: str | None = None,
         spacy_model: str | None = None,
         nlp: Any = None,
@@ -110,6 +113,7 @@ class Tracer:
             max_queue=max_queue,
             max_queue_bytes=max_queue_bytes,
             backends=backends,
+            otlp_endpoint=otlp_endpoint,
             metrics_lang=metrics_lang,
             spacy_model=spacy_model,
             analyze_prompts=analyze_prompts,

@@ -35,10 +35,14 @@ EVENT_KINDS: dict[CBEventType, str] = {
     CBEventType.EXCEPTION: "chain",  # never a span of its own: it marks the enclosing span
 }
 
+EVENT_NAMES = {event_type: event_type.value for event_type in CBEventType}  # Enum.value is a slow property
+
 # Recorded even when instrumentation is on: no dispatcher span stands for these operations.
 # Every other legacy event fires inside the dispatcher span of the same call, which already
 # carries its arguments, result and error.
 LEGACY_ONLY = frozenset({CBEventType.TEMPLATING, CBEventType.TREE})
+# The event types an instrumented tracer asks the callback manager not to send it at all.
+HAVE_DISPATCHER_SPANS = tuple(event_type for event_type in CBEventType if event_type not in LEGACY_ONLY)
 
 # The legacy span whose stream the caller is iterating: LlamaIndex starts the LLM event of a
 # streamed query lazily, after the query event ended, with no parent of its own.
@@ -50,7 +54,7 @@ def start_fields(
 ) -> tuple[str, str, Any, dict[str, Any] | None]:
     """Kind, name, inputs and attributes of a span for a starting event."""
     kind = EVENT_KINDS.get(event_type, "chain")
-    name = getattr(event_type, "value", str(event_type))
+    name = EVENT_NAMES.get(event_type) or str(event_type)
     if not payload:
         return kind, name, None, None
     if event_type == CBEventType.LLM or event_type == CBEventType.EMBEDDING:

@@ -8,6 +8,7 @@ kind of a class is computed once per (class, method) by the caller's cache.
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,6 +19,7 @@ from llama_index.core.base.llms.base import BaseLLM
 from llama_index.core.base.llms.types import ChatMessage, ChatResponse, CompletionResponse, ToolCallBlock
 from llama_index.core.base.response.schema import AsyncStreamingResponse, Response, StreamingResponse
 from llama_index.core.llms.llm import ToolSelection
+from llama_index.core.llms.structured_llm import StructuredLLM
 from llama_index.core.postprocessor.types import BaseNodePostprocessor
 from llama_index.core.prompts.base import BasePromptTemplate
 from llama_index.core.schema import BaseComponent, BaseNode, NodeWithScore, QueryBundle, TransformComponent
@@ -31,6 +33,7 @@ from chaintracer.usage import usage_counts
 _OPAQUE = frozenset({"BrokerState", "ContextStateStore", "InMemoryStateStore"})
 CHAT_METHODS = frozenset({"chat", "achat", "stream_chat", "astream_chat"})
 COMPLETION_METHODS = frozenset({"complete", "acomplete", "stream_complete", "astream_complete"})
+_NODE_VECTOR = re.compile(r"embedding=\[([^\]]*)\]")
 # Stored node text is cut here: enough to recognise a chunk, not a copy of the corpus.
 MAX_NODE_CHARS = 500
 PARAM_NAMES = (
@@ -53,6 +56,8 @@ PARAM_NAMES = (
 
 def infer_kind(instance: Any, method: str) -> str:
     """The span kind of ``instance.method`` (a ``@dispatcher.span`` method)."""
+    if isinstance(instance, StructuredLLM):
+        return "chain"  # folds.FOLD["structured-llm"]: the wrapped LLM's own span is the model call
     if isinstance(instance, BaseLLM):
         if method in CHAT_METHODS:
             return "chat_model"
@@ -120,7 +125,11 @@ class ModelParams:
 
 
 class EmbeddingSummary:
-    """Embedding vectors reduced to what a trace needs: how many and how long, never the numbers."""
+    """Embedding vectors reduced to what a trace needs: how many and how long, never the numbers.
+
+    Holds what an embedding call returned: vectors, one vector, or the nodes an embedding
+    transformation (``BaseEmbedding.__call__`` in an ``IngestionPipeline``) filled in.
+    """
 
     __slots__ = ("vectors",)
 
@@ -129,6 +138,8 @@ class EmbeddingSummary:
 
     def read(self) -> dict[str, Any]:
         vectors = self.vectors
+        if isinstance(vectors, list) and vectors and isinstance(vectors[0], BaseNode):
+            vectors = [node.embedding for node in vectors if node.embedding is not None]
         if isinstance(vectors, list) and vectors and not isinstance(vectors[0], (list, tuple, dict)):
             return {"count": 1, "dimension": len(vectors)}
         if isinstance(vectors, (list, tuple)):
@@ -176,7 +187,8 @@ def simplify(value: Any) -> Any:
     if isinstance(value, (StreamingResponse, AsyncStreamingResponse)):
         return {"response": value.response_txt, "source_nodes": value.source_nodes}
     if isinstance(value, ToolOutput):
-        out: dict[str, Any] = {"tool_name": value.tool_name, "content": value.content, "raw_input": value.raw_input}
+        content = without_vectors(value.content)
+        out: dict[str, Any] = {"tool_name": value.tool_name, "content": content, "raw_input": value.raw_input}
         if value.is_error:
             out["is_error"] = True
         return out
@@ -208,6 +220,18 @@ def simplify(value: Any) -> Any:
     return NOT_SIMPLIFIED
 
 
+def without_vectors(text: Any) -> Any:
+    """``text`` with the embedding vectors of node reprs (``embedding=[0.5, ...]``) summarised.
+
+    ``str()`` of a container of nodes shows each node's vector: a tool returning such a
+    container gives LlamaIndex a ``ToolOutput.content`` (and the next model call a message)
+    full of numbers. A trace keeps ``embedding=<8 floats>`` instead.
+    """
+    if type(text) is not str or "embedding=[" not in text:
+        return text
+    return _NODE_VECTOR.sub(lambda m: f"embedding=<{m.group(1).count(',') + 1} floats>", text)
+
+
 def _node(node: BaseNode) -> dict[str, Any]:
     try:
         text = node.get_content()
@@ -223,7 +247,8 @@ def _node(node: BaseNode) -> dict[str, Any]:
 
 def _message(message: ChatMessage) -> dict[str, Any]:
     role = message.role
-    data: dict[str, Any] = {"role": getattr(role, "value", role), "content": message.content}
+    content = message.content
+    data: dict[str, Any] = {"role": getattr(role, "value", role), "content": without_vectors(content)}
     calls = [block for block in message.blocks if isinstance(block, ToolCallBlock)]
     if calls:
         data["tool_calls"] = [

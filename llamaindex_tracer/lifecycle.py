@@ -44,15 +44,16 @@ class Lifecycle:
         span = recorder.get(span_id)
         if span is None:
             return
-        if outputs is not None:
-            recorder.set_outputs(span_id, outputs)
         if span_id in self.streams or (span.children and _has_open_child(span)):
+            if outputs is not None:
+                recorder.set_outputs(span_id, outputs)
+                outputs = None
             self.pending.add(span_id)
             # Re-check after publishing: a child that ended meanwhile saw no pending parent.
             if span_id in self.streams or _has_open_child(span):
                 return
             self.pending.discard(span_id)
-        if recorder.end(span_id) is not None and self.pending:  # nothing waits: the common case
+        if recorder.end(span_id, outputs) is not None and self.pending:  # nothing waits: the common case
             self._settle(span.parent_id)
 
     def fail(self, span_id: Any, error: Any) -> None:

@@ -64,6 +64,7 @@ class ScriptedLLM(FunctionCallingLLM):
     chat_mode: bool = Field(default=True, description="Report itself as a chat model (else completion).")
 
     _turn: int = PrivateAttr(default=0)
+    _reported: list[dict[str, int]] = PrivateAttr(default_factory=list)
 
     @classmethod
     def class_name(cls) -> str:
@@ -82,6 +83,13 @@ class ScriptedLLM(FunctionCallingLLM):
     def calls(self) -> int:
         """How many model calls the script has answered."""
         return self._turn
+
+    @property
+    def reported_tokens(self) -> dict[str, int]:
+        """The token usage this model reported, summed over its answers (what a trace should total)."""
+        with _TURN_LOCK:
+            reported = list(self._reported)
+        return {key: sum(usage[f"{key}_tokens"] for usage in reported) for key in ("prompt", "completion", "total")}
 
     # -- the script -----------------------------------------------------------------------
 
@@ -109,7 +117,9 @@ class ScriptedLLM(FunctionCallingLLM):
             completion = len(str(turn).split())
         prompt = sum(len(str(m.content or "").split()) for m in messages)
         usage = {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
-        return message, {"model": self.model, "usage": usage}
+        with _TURN_LOCK:
+            self._reported.append(usage)
+        return message, {"model": self.model, "usage": dict(usage)}
 
     def _chunks(self, message: ChatMessage, raw: dict[str, Any]) -> list[ChatResponse]:
         words = (message.content or "").split(" ") if message.content else []

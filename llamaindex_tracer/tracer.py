@@ -12,7 +12,9 @@ Two ways in, one session model:
 With both on, each logical operation is recorded once: the legacy handler then records only
 the events no dispatcher span stands for (``TEMPLATING``, ``TREE``), nested under the dispatcher
 span they fire in; every other legacy event is skipped because the dispatcher span of the same
-call carries its arguments, result, error and token usage.
+call carries its arguments, result, error and token usage. LlamaIndex's trace windows (a query,
+a chat turn) group what they hold into one trace on the legacy path (see ``legacy`` and
+``folds``).
 """
 
 from __future__ import annotations
@@ -20,9 +22,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from llama_index.core.callbacks.base_handler import BaseCallbackHandler
-from llama_index.core.callbacks.schema import BASE_TRACE_EVENT, CBEventType, EventPayload
+from llama_index.core.callbacks.schema import CBEventType
 from llama_index.core.instrumentation import get_dispatcher
-from llama_index.core.instrumentation.span import active_span_id
 
 import chaintracer
 from chaintracer.guard import guarded
@@ -30,7 +31,8 @@ from chaintracer.session import SessionInfo
 from llamaindex_tracer import callbacks
 from llamaindex_tracer.adapter import LlamaIndexAdapter
 from llamaindex_tracer.instrumentation import Bridge, EventHandler, SpanHandler
-from llamaindex_tracer.lifecycle import ABANDONED, STREAMING_RESPONSES, Lifecycle
+from llamaindex_tracer.legacy import Legacy
+from llamaindex_tracer.lifecycle import Lifecycle
 
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
@@ -54,7 +56,8 @@ class Tracer(BaseCallbackHandler):
         self._core = chaintracer.Tracer(*args, adapter=LlamaIndexAdapter(self), **settings)
         self._errors = self._core._errors  # for @guarded: one error path with the core's threads
         self._lifecycle = Lifecycle(self._core)
-        self._bridge = Bridge(self._core, self._lifecycle)
+        self._legacy = Legacy(self._core, self._lifecycle)
+        self._bridge = Bridge(self._core, self._lifecycle, self._legacy)
         self._handlers: tuple[SpanHandler, EventHandler] | None = None
 
     def __copy__(self) -> Tracer:
@@ -133,6 +136,8 @@ class Tracer(BaseCallbackHandler):
             root.add_span_handler(handlers[0])
             root.add_event_handler(handlers[1])
             self._handlers = handlers
+            # The callback manager then skips us for the events a dispatcher span records.
+            self.event_starts_to_ignore = self.event_ends_to_ignore = callbacks.HAVE_DISPATCHER_SPANS
         return self
 
     def uninstrument(self) -> None:
@@ -140,6 +145,7 @@ class Tracer(BaseCallbackHandler):
         handlers, self._handlers = self._handlers, None
         if handlers is None:
             return
+        self.event_starts_to_ignore = self.event_ends_to_ignore = ()
         root = get_dispatcher()
         # By identity: pydantic handlers compare equal field by field, so list.remove could
         # remove another tracer's handler. Rebinding keeps iterations in flight safe.
@@ -149,13 +155,16 @@ class Tracer(BaseCallbackHandler):
     def _after_flush(self, finish: bool) -> None:
         # The session's open spans were closed as incomplete: forget what waited for them.
         self._lifecycle.clear()
+        self._legacy.clear()
         self._bridge.clear()
         if finish:
             self.uninstrument()
 
     # -- legacy callbacks ---------------------------------------------------------------
 
-    @guarded
+    # on_event_start/on_event_end run for every event: they guard themselves with a written-out
+    # try/except (as SpanHandler does), a wrapper with *args costs ~0.5 µs a call.
+
     def on_event_start(
         self,
         event_type: CBEventType,
@@ -164,27 +173,15 @@ class Tracer(BaseCallbackHandler):
         parent_id: str = "",
         **kwargs: Any,
     ) -> str:
-        instrumented = self._handlers is not None
-        if instrumented and event_type not in callbacks.LEGACY_ONLY:
-            return event_id
-        recorder = self._core.recorder
-        if event_type == CBEventType.EXCEPTION:
-            # Marks the enclosing span; it fails when it ends. With no enclosing span the
-            # event that raised has already reported the error.
-            if parent_id and payload:
-                recorder.mark_error(parent_id, payload.get(EventPayload.EXCEPTION))
-            return event_id
-        parent: str | None = parent_id if parent_id and parent_id != BASE_TRACE_EVENT else None
-        if parent is None or recorder.get(parent) is None:
-            active = active_span_id.get() if instrumented else None
-            if active is not None:  # the dispatcher span this event fires in (or the one it folds into)
-                active = self._bridge.aliases.get(active, active)
-            parent = callbacks.STREAM_PARENT.get() or active or parent
-        kind, name, inputs, attributes = callbacks.start_fields(event_type, payload)
-        recorder.start(event_id, parent, kind, name, inputs, attributes)
+        try:
+            if self._handlers is None:
+                self._legacy.start(event_type, payload, event_id, parent_id, None)
+            elif event_type in callbacks.LEGACY_ONLY:  # every other event has a dispatcher span
+                self._legacy.start(event_type, payload, event_id, parent_id, self._bridge)
+        except Exception as exc:
+            self._bridge.report("on_event_start", exc)
         return event_id
 
-    @guarded
     def on_event_end(
         self,
         event_type: CBEventType,
@@ -192,30 +189,21 @@ class Tracer(BaseCallbackHandler):
         event_id: str = "",
         **kwargs: Any,
     ) -> None:
-        if self._handlers is not None and event_type not in callbacks.LEGACY_ONLY:
-            return
-        recorder = self._core.recorder
-        span = recorder.get(event_id)
-        if span is None:
-            return
-        error = callbacks.error_of(span, payload)
-        if error is not None:
-            if not isinstance(error, ABANDONED):  # an abandoned stream is closed at flush
-                self._lifecycle.fail(event_id, error)
-            return
-        outputs = callbacks.end_outputs(event_type, payload, recorder, event_id)
-        response = payload.get(EventPayload.RESPONSE) if payload else None
-        if isinstance(response, STREAMING_RESPONSES):
-            self._lifecycle.wrap_response(response, event_id, callbacks.STREAM_PARENT, event_id)
-        self._lifecycle.close(event_id, outputs)
+        try:
+            if self._handlers is None or event_type in callbacks.LEGACY_ONLY:
+                self._legacy.end(event_type, payload, event_id)
+        except Exception as exc:
+            self._bridge.report("on_event_end", exc)
 
     @guarded
     def start_trace(self, trace_id: str | None = None) -> None:
-        """Traces are LlamaIndex's names ("query", "chat"), shared by concurrent runs: not used."""
+        """LlamaIndex opened a trace window ("query", "chat"...): its events become one trace."""
+        self._legacy.start_window(trace_id)
 
     @guarded
     def end_trace(self, trace_id: str | None = None, trace_map: dict[str, list[str]] | None = None) -> None:
-        """Spans end with their own events; the trace map is not needed."""
+        """The trace window closed (the trace map is not needed: spans carry their parents)."""
+        self._legacy.end_window()
 
 
 def set_global_handler(tracer: Tracer | None) -> None:

@@ -1,4 +1,4 @@
-"""Exporters: send a stored session to another tracking backend (W&B, later OTLP...).
+"""Exporters: send a stored session to another tracking backend (W&B, OTLP collectors).
 
 Contract: ``export(document, final)`` receives the session's JSON export document (see
 ARCHITECTURE.md) read back from the local store, plus ``document["artifacts"]`` (ref -> text
@@ -8,10 +8,13 @@ later export of the same session continues it. It returns a small JSON dict desc
 the session went (run path, URL, folder). It may raise: the caller turns a failure into one
 warning and records it on the stored session, which stays safe in the local store.
 ``shutdown()`` releases the backend (e.g. finishes a W&B run); it must not raise.
+An exporter may also have ``stream(session, root)``: with ``stream_logs=True`` the tracer's
+streaming worker hands it each finished trace (the session object and the root SPAN dict).
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 from datetime import datetime, timezone
 from typing import Any, Protocol
@@ -31,15 +34,22 @@ class Exporter(Protocol):
     def shutdown(self) -> None: ...
 
 
+# Backend name -> (module, class), imported on demand: a backend's packages are optional extras.
+EXPORTERS = {
+    "wandb": ("chaintracer.exporters.wandb", "WandbExporter"),
+    "otlp": ("chaintracer.exporters.otlp", "OtlpExporter"),
+}
+
+
+def build_exporter(backend: str, settings: Settings | None = None, **options: Any) -> Exporter:
+    """One backend's exporter (the tracer's and ``chaintracer push``'s); ImportError names the extra."""
+    module, cls = EXPORTERS[backend]
+    return getattr(importlib.import_module(module), cls)(settings, **options)
+
+
 def build_exporters(settings: Settings) -> list[Exporter]:
     """The exporters for the configured backends; a missing package raises here, at construction."""
-    exporters: list[Exporter] = []
-    for backend in settings.backends:
-        if backend == "wandb":
-            from chaintracer.exporters.wandb import WandbExporter
-
-            exporters.append(WandbExporter(settings))
-    return exporters
+    return [build_exporter(backend, settings) for backend in settings.backends if backend in EXPORTERS]
 
 
 def exporter_document(store: Store, session_id: str) -> dict[str, Any]:

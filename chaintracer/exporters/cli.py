@@ -6,15 +6,19 @@ import argparse
 import sys
 from typing import Any
 
+from chaintracer.exporters import EXPORTERS
 from chaintracer.store import Store
 
 
 def add_commands(commands: Any) -> None:
     from chaintracer.cli import add_store_argument
 
-    push = commands.add_parser("push", help="send stored sessions to a backend (e.g. W&B)")
+    push = commands.add_parser("push", help="send stored sessions to a backend (W&B, an OTLP collector)")
     push.add_argument("sessions", nargs="*", metavar="SESSION", help="session ids or names")
-    push.add_argument("--to", required=True, choices=("wandb",), help="the backend")
+    push.add_argument("--to", required=True, choices=tuple(EXPORTERS), help="the backend")
+    push.add_argument(
+        "--endpoint", metavar="URL", help="with --to otlp: the collector (default: $OTEL_EXPORTER_OTLP_*)"
+    )
     push.add_argument("--all", action="store_true", help="every session in the store (with --project: of it)")
     push.add_argument("--project", help="with --all: only this project's sessions")
     push.add_argument("--force", action="store_true", help="push sessions that were pushed before again")
@@ -24,20 +28,21 @@ def add_commands(commands: Any) -> None:
 
 def _push(args: argparse.Namespace, store: Store) -> int:
     from chaintracer.cli import CommandError
-    from chaintracer.exporters import exporter_document, push
+    from chaintracer.exporters import build_exporter, exporter_document, push
 
     if bool(args.sessions) == bool(args.all):
         raise CommandError("name the sessions to push, or pass --all (not both)")
+    if args.endpoint is not None and args.to != "otlp":
+        raise CommandError(f"--endpoint applies to --to otlp, not --to {args.to}")
     if args.all:
         targets = [s for s in reversed(store.sessions(project=args.project))]  # oldest first
     else:
         targets = [store.session(ref) for ref in args.sessions]
+    options = {"endpoint": args.endpoint} if args.endpoint is not None else {}
     try:
-        from chaintracer.exporters.wandb import WandbExporter
-    except ImportError as exc:
+        exporter = build_exporter(args.to, **options)
+    except (ImportError, ValueError) as exc:
         raise CommandError(str(exc)) from None
-
-    exporter = WandbExporter()
     failed = skipped = 0
     for index, session in enumerate(targets, 1):
         previous = (session.get("exports") or {}).get(args.to) or {}
@@ -48,12 +53,14 @@ def _push(args: argparse.Namespace, store: Store) -> int:
             continue
         outcome = push(exporter, store, session["id"], exporter_document(store, session["id"]))
         failed += outcome["status"] != "pushed"
-        _progress(
-            index, len(targets), f"{label}: {outcome['status']} {outcome.get('run_path') or outcome.get('error', '')}"
-        )
+        _progress(index, len(targets), f"{label}: {outcome['status']} {_where(outcome)}")
     exporter.shutdown()
     print(f"pushed {len(targets) - failed - skipped}, skipped {skipped}, failed {failed}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _where(outcome: dict[str, Any]) -> str:
+    return str(outcome.get("run_path") or outcome.get("endpoint") or outcome.get("error", ""))
 
 
 def _progress(done: int, total: int, message: str, width: int = 24) -> None:

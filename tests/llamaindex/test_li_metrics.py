@@ -28,8 +28,8 @@ def test_completion_and_chat_spans_carry_metrics_and_views(path, make_tracer, fl
 
     exported = flush(tracer, name="metrics")
     models = [span for span in all_spans(exported) if span["kind"] in ("llm", "chat_model")]
-    # The legacy path also reports MockLLM.chat's inner complete() as an LLM event of its own.
-    assert len(models) == (3 if path == "legacy" else 2)
+    # MockLLM.chat calls its own complete(): one request, one model span on both paths.
+    assert len(models) == 2
     for span in models:
         assert span["metrics"]["lexicon_count"] > 0
         assert "flesch_reading_ease" in span["metrics"]

@@ -159,7 +159,7 @@ def test_traces_table_shows_the_question_and_the_final_answer(seed):
 def test_llamaindex_rows_are_text_too(seed):
     """LlamaIndex: query and response text in traces, the chat prompt as a conversation."""
     built = tables(seed["rag"])
-    queries = [row for row in built["traces"].records() if row["kind"] == "chain"]
+    queries = [row for row in built["traces"].records() if row["name"].endswith(".query")]
     assert queries[0]["input"] == llamaindex_scenarios.QUESTIONS[0]
     assert queries[0]["output"].startswith(f"To '{llamaindex_scenarios.QUESTIONS[0]}'")
     analysis = built["session_analysis"].records()
