@@ -81,6 +81,7 @@ class _TraceContext:
     end_default: int  # end time given to spans that never ended
     stats: TraceStats
     artifacts: dict[str, tuple[str, str]]
+    notes: set[str] = field(default_factory=set)  # what the converter changed silently in a span
 
 
 class TraceEncoder:
@@ -151,36 +152,38 @@ class TraceEncoder:
     def _tree(self, root: Span, context: _TraceContext) -> dict[str, Any]:
         """The encoded tree, built without recursion; a span reachable twice is encoded once."""
         tree = self._span(root, None, context)
-        seen = {id(root)}
+        seen = {id(root)}  # a children list edited by hand may hold a cycle
         stack: list[tuple[Span, dict[str, Any], int]] = [(root, tree, 0)]
         while stack:
             span, encoded, depth = stack.pop()
-            children = [c for c in span.children if isinstance(c, Span) and id(c) not in seen]
-            seen.update(id(child) for child in children)
-            if depth + 1 < MAX_SPAN_DEPTH:
-                children.sort(key=_start)
-                for child in children:
+            if not span.children:
+                continue
+            if depth + 1 >= MAX_SPAN_DEPTH:
+                encoded["children"] = self._flattened(span, depth + 1, seen, context)
+                continue
+            siblings = encoded["children"]
+            for child in sorted(span.children, key=_start):
+                if id(child) not in seen:
+                    seen.add(id(child))
                     child_encoded = self._span(child, encoded["span_id"], context)
-                    encoded["children"].append(child_encoded)
+                    siblings.append(child_encoded)
                     stack.append((child, child_encoded, depth + 1))
-            elif children:
-                encoded["children"] = self._flattened(children, encoded["span_id"], depth + 1, seen, context)
         return tree
 
-    def _flattened(
-        self, children: list[Span], anchor_id: str, depth: int, seen: set[int], context: _TraceContext
-    ) -> list[dict[str, Any]]:
-        """Every descendant below the depth cap, as children of one anchor, in start order."""
+    def _flattened(self, anchor: Span, depth: int, seen: set[int], context: _TraceContext) -> list[dict[str, Any]]:
+        """Every descendant of ``anchor`` (at the depth cap) as its children, in start order, marked."""
+        anchor_id = _id_text(anchor.span_id)
         flat: list[tuple[int, dict[str, Any]]] = []
-        pending = [(child, anchor_id, depth) for child in children]
+        pending = [(child, anchor_id, depth) for child in anchor.children]
         while pending:
             span, parent_id, level = pending.pop()
+            if id(span) in seen:
+                continue
+            seen.add(id(span))
             encoded = self._span(span, anchor_id, context)
             encoded["attributes"]["depth_capped"] = {"parent_id": parent_id, "depth": level}
-            flat.append((_start(span), encoded))
-            grandchildren = [c for c in span.children if isinstance(c, Span) and id(c) not in seen]
-            seen.update(id(child) for child in grandchildren)
-            pending.extend((child, encoded["span_id"], level + 1) for child in grandchildren)
+            flat.append((span.start_ns, encoded))
+            pending.extend((child, encoded["span_id"], level + 1) for child in span.children)
         flat.sort(key=lambda item: item[0])
         return [encoded for _, encoded in flat]
 
@@ -188,7 +191,7 @@ class TraceEncoder:
         """One span without its children (payloads that cannot be read are marked by the converter)."""
         converter = self.converter
         convert = converter.convert
-        notes: set[str] = set()
+        notes = context.notes  # empty between spans: emptied below when a span needed it
         status = span.status if span.end_ns is not None else "incomplete"
         if status not in STATUSES:
             status = "ok"
@@ -215,6 +218,7 @@ class TraceEncoder:
         }
         if notes:
             attributes["encoding_notes"] = sorted(notes)
+            notes.clear()
         if self.analyze is not None and encoded["kind"] in MODEL_KINDS and status == "ok":
             self.analyze(span, encoded, context.artifacts)
         _count(span, status, encoded, context.stats)

@@ -225,13 +225,16 @@ class Converter:
         out: dict[str, Any] = {}
         total = len(value)
         walk.size += 2
-        for key, item in islice(value.items(), MAX_ITEMS):
-            name, secret = self._label(key if type(key) is str else _key_text(key))
+        labels = self._labels
+        convert = self._convert
+        for key, item in value.items() if total <= MAX_ITEMS else islice(value.items(), MAX_ITEMS):
+            hit = labels.get(key) if type(key) is str else None
+            name, secret = hit if hit is not None else self._label(key if type(key) is str else _key_text(key))
             walk.size += len(name) + 4
             if secret and _maskable(item) and not (name in KEPT_BESIDE and KEPT_BESIDE[name] in value):
                 out[name] = MASK
             else:
-                out[name] = self._convert(item, depth + 1, walk)
+                out[name] = convert(item, depth + 1, walk)
         if total > MAX_ITEMS:
             out["_truncated_items"] = total - MAX_ITEMS
         return out
