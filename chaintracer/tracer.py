@@ -64,6 +64,9 @@ class Tracer:
         spacy_model: Name of the spaCy pipeline for visualisations (or pass ``nlp``).
         nlp: A loaded spaCy ``Language`` to use instead of ``spacy_model``.
         analyze_prompts: Also compute metrics of the prompts sent to models.
+        mask: A function ``text -> text`` applied after the built-in secret rules to every text
+            that leaves the process (payloads, names, session fields, errors, logs); it must
+            return a string. See ``chaintracer.redact``.
         adapter: The framework knowledge of an integration (``chaintracer.adapter.Adapter``);
             framework handlers pass theirs, manual tracing needs none.
     """
@@ -90,6 +93,7 @@ class Tracer:
         spacy_model: str | None = None,
         nlp: Any = None,
         analyze_prompts: bool = False,
+        mask: Any = None,
         adapter: Adapter | None = None,
     ) -> None:
         self.settings = resolve(
@@ -112,6 +116,7 @@ class Tracer:
             metrics_lang=metrics_lang,
             spacy_model=spacy_model,
             analyze_prompts=analyze_prompts,
+            mask=mask,
         )
         self.adapter: Adapter = adapter if adapter is not None else ManualAdapter()
         self._errors = ErrorCounter()
@@ -122,7 +127,7 @@ class Tracer:
 
             self._analyzer = build_analyzer(self.settings, nlp)
         self._exporters: list[Exporter] = build_exporters(self.settings)
-        converter = Converter(self.settings.max_payload_bytes, self.adapter.simplify)
+        converter = Converter(self.settings.max_payload_bytes, self.adapter.simplify, self.settings.mask)
         self._encoder = TraceEncoder(converter, self._analyze_model_span if self._analyzer else None)
         self.store = Store(self.settings.store)
         self._writer = SessionWriter(self.settings, self.store)
@@ -168,8 +173,8 @@ class Tracer:
         if self._finished:
             self._warn_finished()
             return
-        _end_tree(root)
-        self._submit(root)
+        # Not _submit: a tree built by hand may hold a cycle, which only _end_tree's walk survives.
+        self._worker.submit(root, _end_tree(root))
 
     @contextlib.contextmanager
     def span(
@@ -211,6 +216,8 @@ class Tracer:
         from chaintracer.experiments.feedback import check_feedback
 
         key, number, comment = check_feedback(key, score, comment)
+        if comment is not None:  # written to the store: masked like any text that leaves
+            comment = self._encoder.converter.string(comment)
         if not isinstance(trace_id, str) or not trace_id:
             raise ValueError(f"trace_id must be a non-empty string, not {trace_id!r}")
         if not self._finished:
@@ -293,6 +300,7 @@ class Tracer:
         counters = {
             "tracer_errors": self._errors.take(),
             "queue_overflow": self._worker.take_overflow(),
+            "mask_failures": self._encoder.converter.redactor.take_failures(),
         }
         if self._streamer is not None:
             self._streamer.drain(timeout_s)
@@ -343,10 +351,13 @@ class Tracer:
         prompt, output = self.adapter.model_texts(span)
         if not output or self._analyzer is None:
             return
+        # Metrics and visualisations are computed on the masked texts: the HTML quotes them.
+        text = self._encoder.converter.text
+        output, prompt = text(output), text(prompt) if prompt else prompt
         # The analyzer itself decides whether prompts get metrics (analyze_prompts); the
         # prompt→output view always needs the prompt.
         metrics, visuals = self._analyzer(prompt, output)
-        encoded["metrics"].update(metrics)
+        encoded["metrics"].update(self._encoder.converter.convert(metrics))
         references = {}
         for view, html in visuals.items():
             ref = f"{view}-{hashlib.sha1(html.encode()).hexdigest()[:16]}.html"
@@ -459,17 +470,23 @@ def _rough(value: Any) -> int:
     return 64
 
 
-def _end_tree(root: Span) -> None:
-    """Gives manual spans without an end time the latest end among their children."""
+def _end_tree(root: Span) -> int:
+    """Gives manual spans without an end time the latest end among their children; returns ``_raw_size``."""
+    size = 0
     stack = [(root, False)]
+    seen = {id(root)}  # a children list edited by hand may hold a cycle
     while stack:
         span, visited = stack.pop()
         if not visited:
+            size += 256 + _rough(span.inputs) + _rough(span.outputs)
             stack.append((span, True))
-            stack.extend((child, False) for child in span.children)
+            children = [child for child in span.children if id(child) not in seen]
+            seen.update(id(child) for child in children)
+            stack.extend((child, False) for child in children)
         elif span.end_ns is None:
             ends = [child.end_ns for child in span.children if child.end_ns is not None]
             span.end_ns = max(ends, default=span.start_ns)
+    return size
 
 
 class _FinishedRecorder:
