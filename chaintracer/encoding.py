@@ -16,13 +16,12 @@ from typing import Any
 
 from chaintracer.kinds import MODEL_KINDS
 from chaintracer.payloads import Converter, mask_string
+from chaintracer.previews import answer_preview, question_preview
+from chaintracer.prices import PriceTable, price_tree
 from chaintracer.spans import Span
-from chaintracer.spantree import one_line
 from chaintracer.stats import TraceStats
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-
-PREVIEW_CHARS = 300
 
 
 _iso_second: tuple[int, str] = (-1, "")
@@ -79,11 +78,18 @@ class _TraceContext:
 
 
 class TraceEncoder:
-    """Encodes finished traces with one payload converter (size limit, masking, adapter hook)."""
+    """Encodes finished traces with one payload converter (size limit, masking, adapter hook).
 
-    def __init__(self, converter: Converter, analyze: ModelSpanAnalyzer | None = None) -> None:
+    Model spans get ``attributes.cost`` from ``prices`` (default: the shipped table and
+    ``$CHAINTRACER_PRICES``), and the trace's stats their costs.
+    """
+
+    def __init__(
+        self, converter: Converter, analyze: ModelSpanAnalyzer | None = None, prices: PriceTable | None = None
+    ) -> None:
         self.converter = converter
         self.analyze = analyze
+        self.prices = prices if prices is not None else PriceTable.load()
 
     def encode(self, root: Span) -> EncodedTrace:
         """The encoded form of the trace rooted at ``root``."""
@@ -92,6 +98,7 @@ class TraceEncoder:
         end_default = root.end_ns if root.end_ns is not None else root.start_ns
         context = _TraceContext(str(root.trace_id), end_default, stats, artifacts)
         tree = self._span(root, None, context)
+        price_tree(tree, self.prices, stats)
         return EncodedTrace(
             trace_id=str(root.trace_id),
             name=root.name,
@@ -99,8 +106,8 @@ class TraceEncoder:
             status=tree["status"],
             start_ns=root.start_ns,
             end_ns=end_default,
-            input_preview=preview(tree["inputs"]),
-            output_preview=preview(tree["outputs"] if tree["error"] is None else tree["error"]["message"]),
+            input_preview=question_preview(tree),
+            output_preview=answer_preview(tree),
             stats=stats,
             tree_json=json.dumps(tree, ensure_ascii=False, separators=(",", ":"), allow_nan=False),
             artifacts=artifacts,
@@ -219,17 +226,3 @@ def _count(span: Span, status: str, encoded: dict[str, Any], stats: TraceStats) 
     for name, value in encoded["metrics"].items():
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             stats.add_metric(name, value)
-
-
-def preview(value: Any) -> str:
-    """A one-line text of a JSON value for tables (the first few hundred characters)."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        text = value
-    elif isinstance(value, dict) and len(value) == 1:
-        (only,) = value.values()
-        text = only if isinstance(only, str) else json.dumps(only, ensure_ascii=False)
-    else:
-        text = json.dumps(value, ensure_ascii=False)
-    return one_line(text, PREVIEW_CHARS)

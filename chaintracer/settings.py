@@ -9,8 +9,11 @@
 | max_queue_bytes    | CHAINTRACER_MAX_QUEUE_BYTES    | 16777216 (16 MiB)  |
 | backends           | CHAINTRACER_BACKENDS (a,b)     | ("local",)         |
 | otlp_endpoint      | OTEL_EXPORTER_OTLP_ENDPOINT... | localhost:4318     |
+| prices             | CHAINTRACER_PRICES (a file)    | chaintracer/prices.json |
 
 The OTLP exporter reads the other OpenTelemetry variables itself (headers, timeout, resource).
+``prices`` (USD per 1M input/output tokens per model) extends the shipped table and the
+``CHAINTRACER_PRICES`` file rather than replacing them: see ``chaintracer.prices``.
 
 Everything else (entity, name, tags, group, job_type, notes, complexity_metrics, visualize,
 stream_logs, metrics_lang, spacy_model, analyze_prompts) is an argument only. A bad value
@@ -24,6 +27,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from chaintracer.prices import parse
 
 DEFAULT_STORE = "chaintracer.db"
 DEFAULT_MAX_PAYLOAD_BYTES = 65536
@@ -57,6 +62,8 @@ class Settings:
     metrics_lang: str = "en_US"
     spacy_model: str = "en_core_web_sm"
     analyze_prompts: bool = False
+    # The user's own prices (model -> {"input", "output"} USD per 1M tokens), checked.
+    prices: dict[str, dict[str, float]] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def as_config(self) -> dict[str, Any]:
@@ -105,7 +112,14 @@ def resolve(**arguments: Any) -> Settings:
         metrics_lang=_text("metrics_lang", arguments.get("metrics_lang") or "en_US"),
         spacy_model=_text("spacy_model", arguments.get("spacy_model") or "en_core_web_sm"),
         analyze_prompts=_flag("analyze_prompts", arguments.get("analyze_prompts", False)),
+        prices=_prices(arguments.get("prices")),
     )
+
+
+def _prices(value: Any) -> dict[str, dict[str, float]]:
+    if value is None:
+        return {}
+    return {name: {"input": price.input, "output": price.output} for name, price in parse(value, "prices").items()}
 
 
 def _backends(value: Any) -> tuple[str, ...]:

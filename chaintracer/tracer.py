@@ -29,6 +29,7 @@ from chaintracer.encoding import EncodedTrace, TraceEncoder
 from chaintracer.exporters import Exporter, build_exporters, run_exporters
 from chaintracer.guard import ErrorCounter, raise_internal_errors
 from chaintracer.payloads import Converter
+from chaintracer.prices import PriceTable
 from chaintracer.recorder import ROOT_SCOPE, Recorder
 from chaintracer.session import Session, SessionInfo
 from chaintracer.settings import resolve, session_overrides
@@ -65,6 +66,8 @@ class Tracer:
         spacy_model: Name of the spaCy pipeline for visualisations (or pass ``nlp``).
         nlp: A loaded spaCy ``Language`` to use instead of ``spacy_model``.
         analyze_prompts: Also compute metrics of the prompts sent to models.
+        prices: Your prices per model, ``{"my-model": {"input": 0.5, "output": 1.5}}`` in USD per
+            1M tokens; they extend (and win over) the shipped table and ``CHAINTRACER_PRICES``.
         adapter: The framework knowledge of an integration (``chaintracer.adapter.Adapter``);
             framework handlers pass theirs, manual tracing needs none.
     """
@@ -91,6 +94,7 @@ class Tracer:
         spacy_model: str | None = None,
         nlp: Any = None,
         analyze_prompts: bool = False,
+        prices: dict[str, dict[str, float]] | None = None,
         adapter: Adapter | None = None,
     ) -> None:
         self.settings = resolve(
@@ -113,6 +117,7 @@ class Tracer:
             metrics_lang=metrics_lang,
             spacy_model=spacy_model,
             analyze_prompts=analyze_prompts,
+            prices=prices,
         )
         self.adapter: Adapter = adapter if adapter is not None else ManualAdapter()
         self._errors = ErrorCounter()
@@ -124,7 +129,8 @@ class Tracer:
             self._analyzer = build_analyzer(self.settings, nlp)
         self._exporters: list[Exporter] = build_exporters(self.settings)
         converter = Converter(self.settings.max_payload_bytes, self.adapter.simplify)
-        self._encoder = TraceEncoder(converter, self._analyze_model_span if self._analyzer else None)
+        prices_table = PriceTable.load(self.settings.prices)  # a bad CHAINTRACER_PRICES file fails here
+        self._encoder = TraceEncoder(converter, self._analyze_model_span if self._analyzer else None, prices_table)
         self.store = Store(self.settings.store)
         self._writer = SessionWriter(self.settings, self.store)
         self._worker = Worker(

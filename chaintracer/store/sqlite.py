@@ -236,7 +236,7 @@ class Store(ExperimentStore):
             return pages.trace_inputs(conn, session_id)
 
     def trace_outcomes(self, session_id: str, seqs: list[int]) -> list[dict[str, Any]]:
-        """``seq``, ``input``, ``output``, ``status``, ``latency_ms``, ``tokens`` of the given traces, by seq."""
+        """Input, output, status, latency, tokens and cost of the given traces (``seq`` order)."""
         with self._transaction(writing=False) as conn:
             return pages.trace_outcomes(conn, session_id, seqs)
 
