@@ -57,6 +57,7 @@ _QUESTION_KEYS = (
     "message",
     "prompt",
     "text",
+    "texts",
     "content",
 )
 # Workflow bookkeeping beside the user's input (LlamaIndex ``Workflow.run`` spans).
