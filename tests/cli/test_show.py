@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import pytest
@@ -116,7 +117,7 @@ def test_an_ambiguous_or_unknown_prefix_is_a_clear_error(scenarios, tmp_path):
         store.close()
     result = show(scenarios, "", cwd=tmp_path)
     assert result.returncode == 2
-    shared = [a[:n] for a, b in zip(ids, ids[1:]) for n in range(4, 32) if a[:n] == b[:n]]
+    shared = [a[:n] for a, b in itertools.pairwise(ids) for n in range(4, 32) if a[:n] == b[:n]]
     if shared:  # ids are random: two of three share a 4-character prefix only sometimes
         ambiguous = show(scenarios, shared[0], cwd=tmp_path)
         assert ambiguous.returncode == 2 and "several session ids" in ambiguous.stderr
