@@ -101,6 +101,8 @@ def _show(args: argparse.Namespace, store: Store) -> int:
 
 def _footer(session: dict[str, Any], args: argparse.Namespace, shown: int, total: int) -> str:
     name = session["id"][:12]
+    if total == 0:
+        return "this session has no traces (nothing was traced before it was flushed)"
     if args.trace is not None:
         return f"one span in full: chaintracer show {name} --span ID"
     if args.errors and shown == 0:
