@@ -14,7 +14,6 @@ from typing import Any
 from chaintracer import terminal
 from chaintracer.cli.common import CommandError, add_color_argument, add_store_argument, use_color, whole_number
 from chaintracer.export import export_session, session_object
-from chaintracer.spantree import walk
 from chaintracer.store import Store
 
 SESSION_HELP = "session id, a unique prefix of it, or a name (the latest session with that name)"
@@ -84,9 +83,8 @@ def _show(args: argparse.Namespace, store: Store) -> int:
     else:
         traces = store.numbered_trees(session["id"], errors_only=args.errors, limit=args.max_traces)
     total = store.session_detail(session["id"])["stored_traces"]
-    ids = [str(span.get("span_id")) for _, root in traces for span in walk(root)]
-    ids += [str(root.get("trace_id")) for _, root in traces]
-    short = terminal.short_ids(ids)
+    # Ids cut short, yet told apart from every id of the session (also the traces not shown).
+    short = terminal.short_ids(store.ids(session["id"]))
     lines = terminal.session_header(session, color)
     for number, root in traces:
         lines.append("")

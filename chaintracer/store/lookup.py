@@ -95,6 +95,16 @@ def spans(
     return found
 
 
+def ids(conn: sqlite3.Connection, session_id: str) -> list[str]:
+    """Every trace and span id of a session (what a printed id must be told apart from)."""
+    rows = conn.execute(
+        "SELECT trace_id FROM traces WHERE session_id = ? UNION SELECT json_tree.value FROM traces,"
+        " json_tree(traces.tree) WHERE traces.session_id = ? AND json_tree.key = 'span_id'",
+        (session_id, session_id),
+    )
+    return [str(row[0]) for row in rows]
+
+
 def _after(prefix: str) -> str:
     """The smallest string greater than every string starting with ``prefix`` (for an index range)."""
     return prefix + "\U0010ffff"

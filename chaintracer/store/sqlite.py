@@ -190,6 +190,11 @@ class Store(ExperimentStore):
         with self._transaction(writing=False) as conn:
             return lookup.numbered_trees(conn, session_id, errors_only, limit)
 
+    def ids(self, session_id: str) -> list[str]:
+        """Every trace and span id of a session."""
+        with self._transaction(writing=False) as conn:
+            return lookup.ids(conn, session_id)
+
     def find_trace(self, session_id: str, ref: str) -> tuple[int, dict[str, Any]]:
         """``(number, root span)`` of a trace by its number, its id or a unique id prefix."""
         with self._transaction(writing=False) as conn:
