@@ -380,7 +380,7 @@ def tables(document: dict[str, Any], html: Html = _as_is) -> dict[str, Table]:
 
 
 def summary_metrics(summary: dict[str, Any]) -> dict[str, Any]:
-    """The run summary: the session summary plus flat latency and token keys for charts.
+    """The run summary: the session summary plus flat latency, token and cost keys for charts.
 
     ``traces`` becomes ``trace_count``: under ``traces`` the summary points at the table.
     """
@@ -391,4 +391,5 @@ def summary_metrics(summary: dict[str, Any]) -> dict[str, Any]:
         "latency_p50_ms": latency.get("p50"),
         "latency_p95_ms": latency.get("p95"),
         "tokens_total": tokens.get("total", 0),
+        "cost_usd": (summary.get("cost") or {}).get("total"),  # None when a call could not be priced
     }

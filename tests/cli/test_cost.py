@@ -13,6 +13,7 @@ from langchain_core.language_models import FakeListChatModel
 
 from chaintracer import Span, Tracer
 from chaintracer.export import export_session
+from chaintracer.exporters.wandb_rows import summary_metrics
 from chaintracer.prices import PRICES_ENV, PriceTable, shipped
 from chaintracer.spantree import find
 from chaintracer.store import Store
@@ -58,6 +59,12 @@ def test_agent_costs_match_hand_computed_figures(scenarios):
             "scripted-chat": {"calls": 3, "tokens": {"prompt": 18, "completion": 10, "total": 28}, "cost": 0.000136}
         },
     }
+
+
+def test_wandb_run_summary_carries_the_cost(scenarios):
+    """The W&B run summary has a flat ``cost_usd`` beside ``tokens_total`` for charts (None when unknown)."""
+    assert summary_metrics(scenarios.documents["agent"]["session"]["summary"])["cost_usd"] == 0.000136
+    assert summary_metrics(scenarios.documents["li_rag"]["session"]["summary"])["cost_usd"] is None
 
 
 def test_shipped_prices_price_a_known_model(scenarios):
