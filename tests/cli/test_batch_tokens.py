@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from cli_helpers import run_cli
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate, PromptTemplate
 
@@ -69,8 +70,6 @@ def test_a_single_prompt_is_not_a_batch(store_path):
 
 def test_show_marks_batch_shares(store_path, tmp_path):
     """`chaintracer show` labels a shared count so nobody reads it as the trace's own."""
-    from conftest import run_cli
-
     tracer = Tracer(store=store_path)
     ScriptedLLM(responses=["x"]).generate(["p one", "p two"], callbacks=[tracer])
     tracer.flush_tracker(name="batched", finish=True)

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
+from cli_helpers import run_cli
 
 import chaintracer
 from chaintracer import Span, Store

@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import run_cli
+from cli_helpers import run_cli
 from langchain_core.language_models import FakeListChatModel
 
 from chaintracer import Span, Tracer

@@ -6,8 +6,8 @@ import itertools
 import re
 
 import pytest
+from cli_helpers import run_cli
 from cli_scenarios import ANSWER, LI_ANSWER, LI_QUESTION, QUESTIONS, RAG_ANSWER, RAG_QUESTION
-from conftest import run_cli
 
 from chaintracer.spantree import find, walk
 from chaintracer.store import Store
