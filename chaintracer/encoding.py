@@ -16,19 +16,18 @@ from typing import Any
 
 from chaintracer.kinds import MODEL_KINDS
 from chaintracer.payloads import Converter, safe_str
+from chaintracer.previews import answer_preview, question_preview
+from chaintracer.prices import PriceTable, price_tree
 from chaintracer.redact import clean
 from chaintracer.spans import Span
-from chaintracer.spantree import one_line
 from chaintracer.stats import TraceStats
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
-PREVIEW_CHARS = 300
 # Spans nested deeper hang under their ancestor at this depth, marked with "depth_capped":
 # every JSON reader (Python's json, the viewer) parses the tree without hitting a recursion limit.
 MAX_SPAN_DEPTH = 64
 STATUSES = ("ok", "error", "incomplete")
-
 
 _iso_second: tuple[int, str] = (-1, "")
 
@@ -85,11 +84,18 @@ class _TraceContext:
 
 
 class TraceEncoder:
-    """Encodes finished traces with one payload converter (size limit, masking, adapter hook)."""
+    """Encodes finished traces with one payload converter (size limit, masking, adapter hook).
 
-    def __init__(self, converter: Converter, analyze: ModelSpanAnalyzer | None = None) -> None:
+    Model spans get ``attributes.cost`` from ``prices`` (default: the shipped table and
+    ``$CHAINTRACER_PRICES``), and the trace's stats their costs.
+    """
+
+    def __init__(
+        self, converter: Converter, analyze: ModelSpanAnalyzer | None = None, prices: PriceTable | None = None
+    ) -> None:
         self.converter = converter
         self.analyze = analyze
+        self.prices = prices if prices is not None else PriceTable.load()
 
     def encode(self, root: Span) -> EncodedTrace:
         """The encoded form of the trace rooted at ``root``; a value that cannot be read is marked, not fatal."""
@@ -99,6 +105,7 @@ class TraceEncoder:
         trace_id = _id_text(root.trace_id)
         context = _TraceContext(trace_id, end_default, stats, artifacts)
         tree = self._tree(root, context)
+        price_tree(tree, self.prices, stats)
         return EncodedTrace(
             trace_id=trace_id,
             name=tree["name"],
@@ -106,8 +113,8 @@ class TraceEncoder:
             status=tree["status"],
             start_ns=root.start_ns,
             end_ns=end_default,
-            input_preview=preview(tree["inputs"]),
-            output_preview=preview(tree["outputs"] if tree["error"] is None else tree["error"]["message"]),
+            input_preview=question_preview(tree),
+            output_preview=answer_preview(tree),
             stats=stats,
             tree_json=json.dumps(tree, ensure_ascii=False, separators=(",", ":"), allow_nan=False),
             artifacts=artifacts,
@@ -282,17 +289,3 @@ def _count(span: Span, status: str, encoded: dict[str, Any], stats: TraceStats) 
     for name, value in encoded["metrics"].items():
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             stats.add_metric(name, value)
-
-
-def preview(value: Any) -> str:
-    """A one-line text of a JSON value for tables (the first few hundred characters)."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        text = value
-    elif isinstance(value, dict) and len(value) == 1:
-        (only,) = value.values()
-        text = only if isinstance(only, str) else json.dumps(only, ensure_ascii=False)
-    else:
-        text = json.dumps(value, ensure_ascii=False)
-    return one_line(text, PREVIEW_CHARS)

@@ -39,8 +39,8 @@ class SessionInfo:
 
     def _repr_html_(self) -> str:
         """The session's summary and trace table, inline in Jupyter."""
+        from chaintracer.notebook import session_html  # Jupyter only: the store reads load on display
         from chaintracer.store import Store
-        from chaintracer.viewer.report import session_html
 
         store = Store(self.store, create=False)
         try:

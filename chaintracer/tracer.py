@@ -28,6 +28,7 @@ from chaintracer.encoding import EncodedTrace, TraceEncoder
 from chaintracer.exporters import Exporter, build_exporters, run_exporters
 from chaintracer.guard import ErrorCounter, raise_internal_errors
 from chaintracer.payloads import Converter
+from chaintracer.prices import PriceTable
 from chaintracer.recorder import ROOT_SCOPE, Recorder
 from chaintracer.session import Session, SessionInfo
 from chaintracer.settings import resolve, session_overrides
@@ -67,6 +68,8 @@ class Tracer:
         mask: A function ``text -> text`` applied after the built-in secret rules to every text
             that leaves the process (payloads, names, session fields, errors, logs); it must
             return a string. See ``chaintracer.redact``.
+        prices: Your prices per model, ``{"my-model": {"input": 0.5, "output": 1.5}}`` in USD per
+            1M tokens; they extend (and win over) the shipped table and ``CHAINTRACER_PRICES``.
         adapter: The framework knowledge of an integration (``chaintracer.adapter.Adapter``);
             framework handlers pass theirs, manual tracing needs none.
     """
@@ -94,6 +97,7 @@ class Tracer:
         nlp: Any = None,
         analyze_prompts: bool = False,
         mask: Any = None,
+        prices: dict[str, dict[str, float]] | None = None,
         adapter: Adapter | None = None,
     ) -> None:
         self.settings = resolve(
@@ -117,6 +121,7 @@ class Tracer:
             spacy_model=spacy_model,
             analyze_prompts=analyze_prompts,
             mask=mask,
+            prices=prices,
         )
         self.adapter: Adapter = adapter if adapter is not None else ManualAdapter()
         self._errors = ErrorCounter()
@@ -128,7 +133,8 @@ class Tracer:
             self._analyzer = build_analyzer(self.settings, nlp)
         self._exporters: list[Exporter] = build_exporters(self.settings)
         converter = Converter(self.settings.max_payload_bytes, self.adapter.simplify, self.settings.mask)
-        self._encoder = TraceEncoder(converter, self._analyze_model_span if self._analyzer else None)
+        prices_table = PriceTable.load(self.settings.prices)  # a bad CHAINTRACER_PRICES file fails here
+        self._encoder = TraceEncoder(converter, self._analyze_model_span if self._analyzer else None, prices_table)
         self.store = Store(self.settings.store)
         self._writer = SessionWriter(self.settings, self.store)
         self._worker = Worker(

@@ -28,6 +28,7 @@ TRACE_COLUMNS = (
     "tokens",
     "input",
     "output",
+    "cost",
 )
 TRACE_STATUSES = ("ok", "error", "incomplete")
 # "In order" is by start time, as the store lists traces (seq is the order they were written).
@@ -35,6 +36,7 @@ TRACE_SORTS = {
     "seq": "start_time, seq",
     "latency": "latency_ms DESC, seq",
     "tokens": "tokens DESC, seq",
+    "cost": "cost IS NULL, cost DESC, seq",  # unknown costs last
     "errors": "errors DESC, seq",
     "spans": "spans DESC, seq",
 }
@@ -171,16 +173,16 @@ def trace_inputs(conn: sqlite3.Connection, session_id: str) -> list[tuple[int, s
 
 
 def trace_outcomes(conn: sqlite3.Connection, session_id: str, seqs: list[int]) -> list[dict[str, Any]]:
-    """Input, output, status, latency and tokens of the given traces of a session, by seq."""
+    """Input, output, status, latency, tokens and cost of the given traces of a session, by seq."""
     cells = []
     for start in range(0, len(seqs), _COMPARE_CHUNK):
         chunk = seqs[start : start + _COMPARE_CHUNK]
         rows = conn.execute(
-            "SELECT seq, input, output, status, latency_ms, tokens FROM traces"
+            "SELECT seq, input, output, status, latency_ms, tokens, cost FROM traces"
             f" WHERE session_id = ? AND seq IN ({','.join('?' * len(chunk))}) ORDER BY seq",
             [session_id, *chunk],
         )
-        keys = ("seq", "input", "output", "status", "latency_ms", "tokens")
+        keys = ("seq", "input", "output", "status", "latency_ms", "tokens", "cost")
         cells += [dict(zip(keys, row)) for row in rows]
     return cells
 

@@ -7,7 +7,7 @@ with their defaults (see ``chaintracer.store.connection``).
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 # "CTRC": tells a chaintracer store from any other SQLite file (stores from schema 3 on carry it).
 APPLICATION_ID = 0x43545243
 
@@ -50,9 +50,10 @@ TABLES = {
     spans       INTEGER NOT NULL,
     errors      INTEGER NOT NULL,
     tokens      INTEGER NOT NULL,
-    input       TEXT NOT NULL,      -- short preview for tables
-    output      TEXT NOT NULL,
+    input       TEXT NOT NULL,      -- short preview for tables: the question (chaintracer.previews)
+    output      TEXT NOT NULL,      -- the answer, or the error
     tree        TEXT NOT NULL,      -- the root SPAN of the export contract, as JSON
+    cost        REAL,               -- USD of its model calls (schema 5); NULL when one could not be priced
     PRIMARY KEY (session_id, seq)
 """,
     # Large derived content that spans reference by name (visualisation HTML...).
@@ -126,6 +127,7 @@ INDEXES = (
 # Columns added after the first release, with the value older rows read as.
 ADDED_COLUMNS = {
     "sessions": {"status": "'flushed'", "pid": "NULL", "host": "NULL", "pid_start": "NULL"},
+    "traces": {"cost": "NULL"},  # unknown: traces stored before costs were computed
 }
 
 # From each older version to the next; the DDL (IF NOT EXISTS) runs after them.
@@ -137,6 +139,7 @@ MIGRATIONS = {
         "ALTER TABLE sessions ADD COLUMN pid_start TEXT",
     ),
     3: (),  # 3 -> 4 adds the experiment tables and indexes only, which the DDL creates
+    4: ("ALTER TABLE traces ADD COLUMN cost REAL",),
 }
 
 

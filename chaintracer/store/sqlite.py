@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from chaintracer.encoding import EncodedTrace
-from chaintracer.store import pages, read, write
+from chaintracer.store import cleanup, lookup, pages, read, write
 from chaintracer.store.connection import open_reader, open_writer
 from chaintracer.store.errors import SessionNotFound, StoreError, store_error
 from chaintracer.store.experiments import ExperimentStore
@@ -131,6 +131,11 @@ class Store(ExperimentStore):
         with self._transaction(writing=True) as conn:
             write.set_export(conn, session_id, exporter, state)
 
+    def delete_sessions(self, session_ids: list[str]) -> dict[str, int]:
+        """Deletes sessions with their traces, artifacts, scores, feedback (one transaction); rows per table."""
+        with self._transaction(writing=True) as conn:
+            return cleanup.delete_sessions(conn, list(session_ids))
+
     # -- reading whole things ---------------------------------------------------------------
 
     def sessions(self, project: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
@@ -172,6 +177,33 @@ class Store(ExperimentStore):
         """Every artifact of a session, ref -> content (what exporters send beside the document)."""
         with self._transaction(writing=False) as conn:
             return read.artifacts(conn, session_id)
+
+    def sessions_ended_before(self, ended_before: str, project: str | None = None) -> list[dict[str, Any]]:
+        """Session objects that ended before an ISO-8601 UTC time (what ``chaintracer prune`` deletes)."""
+        with self._transaction(writing=False) as conn:
+            return cleanup.sessions_ended_before(conn, ended_before, project)
+
+    def numbered_trees(
+        self, session_id: str, errors_only: bool = False, limit: int | None = None
+    ) -> list[tuple[int, dict[str, Any]]]:
+        """``(number, root span)`` of a session's traces numbered from 1 (``errors_only``: with an error span)."""
+        with self._transaction(writing=False) as conn:
+            return lookup.numbered_trees(conn, session_id, errors_only, limit)
+
+    def ids(self, session_id: str) -> list[str]:
+        """Every trace and span id of a session."""
+        with self._transaction(writing=False) as conn:
+            return lookup.ids(conn, session_id)
+
+    def find_trace(self, session_id: str, ref: str) -> tuple[int, dict[str, Any]]:
+        """``(number, root span)`` of a trace by its number, its id or a unique id prefix."""
+        with self._transaction(writing=False) as conn:
+            return lookup.trace(conn, session_id, ref)
+
+    def find_spans(self, session_id: str, prefix: str, number: int | None = None) -> list[tuple[int, dict[str, Any]]]:
+        """``(trace number, span)`` of the spans of a session (or trace ``number``) whose id starts with ``prefix``."""
+        with self._transaction(writing=False) as conn:
+            return lookup.spans(conn, session_id, prefix, number)
 
     # -- reading a page at a time -------------------------------------------------------------
 
@@ -236,7 +268,7 @@ class Store(ExperimentStore):
             return pages.trace_inputs(conn, session_id)
 
     def trace_outcomes(self, session_id: str, seqs: list[int]) -> list[dict[str, Any]]:
-        """``seq``, ``input``, ``output``, ``status``, ``latency_ms``, ``tokens`` of the given traces, by seq."""
+        """Input, output, status, latency, tokens and cost of the given traces (``seq`` order)."""
         with self._transaction(writing=False) as conn:
             return pages.trace_outcomes(conn, session_id, seqs)
 

@@ -40,7 +40,7 @@ _UPSERT_SESSION = (
 )
 _TRACE_COLUMNS = (
     "session_id, seq, trace_id, name, kind, status, start_time, end_time, latency_ms, spans, errors, tokens,"
-    " input, output, tree"
+    " input, output, tree, cost"
 )
 
 
@@ -77,7 +77,7 @@ def write_session(
         ),
     )
     conn.executemany(
-        f"INSERT INTO traces ({_TRACE_COLUMNS}) VALUES ({', '.join('?' * 15)})",
+        f"INSERT INTO traces ({_TRACE_COLUMNS}) VALUES ({', '.join('?' * 16)})",
         [
             (
                 session["id"],
@@ -95,6 +95,7 @@ def write_session(
                 trace.input_preview,
                 trace.output_preview,
                 trace.tree_json,
+                trace.stats.known_cost,
             )
             for seq, trace in enumerate(traces)
         ],

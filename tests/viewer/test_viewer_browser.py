@@ -11,8 +11,9 @@ import urllib.parse
 import sample_data
 from playwright.sync_api import expect
 
+from chaintracer.notebook import session_html
 from chaintracer.store import Store
-from chaintracer.viewer.report import build_report, session_html
+from chaintracer.viewer.report import build_report
 
 ERROR_RED = "rgb(220, 38, 38)"
 NOT_EXECUTED = "() => window.__xss === undefined && !document.getElementById('xss-marker')"

@@ -14,10 +14,11 @@ import sample_data
 
 from chaintracer.cli import main
 from chaintracer.encoding import EncodedTrace, iso
+from chaintracer.notebook import session_html
 from chaintracer.stats import TraceStats
 from chaintracer.store import Store
 from chaintracer.viewer import api
-from chaintracer.viewer.report import build_report, embed_json, report_data, session_html
+from chaintracer.viewer.report import build_report, embed_json, report_data
 
 DATA = re.compile(r'<script type="application/json" id="ct-data">(.*?)</script>', re.S)
 
