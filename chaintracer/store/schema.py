@@ -7,7 +7,12 @@ with their defaults (see ``chaintracer.store.connection``).
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 4
+from chaintracer.store import derived
+
+SCHEMA_VERSION = 5
+# The version that added the full-text index and model usage (``derived``): upgrading a store
+# from an older one indexes the traces it holds.
+SEARCH_SCHEMA = 5
 # "CTRC": tells a chaintracer store from any other SQLite file (stores from schema 3 on carry it).
 APPLICATION_ID = 0x43545243
 
@@ -107,6 +112,8 @@ TABLES = {
     comment     TEXT,
     at          TEXT NOT NULL
 """,
+    # Derived from the trace trees when they are written (schema 5; see chaintracer/store/derived.py).
+    **derived.TABLES,
 }
 
 INDEXES = (
@@ -137,10 +144,11 @@ MIGRATIONS = {
         "ALTER TABLE sessions ADD COLUMN pid_start TEXT",
     ),
     3: (),  # 3 -> 4 adds the experiment tables and indexes only, which the DDL creates
+    4: (),  # 4 -> 5 adds the derived tables (DDL), then indexes the stored traces (layout.prepare)
 }
 
 
 def ddl() -> list[str]:
     """The statements that create every missing table and index of the current schema."""
     tables = [f"CREATE TABLE IF NOT EXISTS {name} ({columns})" for name, columns in TABLES.items()]
-    return tables + [f"CREATE INDEX IF NOT EXISTS {index}" for index in INDEXES]
+    return tables + [f"CREATE INDEX IF NOT EXISTS {index}" for index in INDEXES] + derived.ddl()
