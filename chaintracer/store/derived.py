@@ -88,9 +88,7 @@ def index_traces(conn: sqlite3.Connection, session_id: str, traces: Iterable[tup
             tree = json.loads(tree_json)
         except ValueError:
             continue  # a tree that is not JSON has nothing to index; the trace itself is kept
-        key = conn.execute(
-            "INSERT INTO search_traces (session_id, seq) VALUES (?, ?)", (session_id, seq)
-        ).lastrowid
+        key = conn.execute("INSERT INTO search_traces (session_id, seq) VALUES (?, ?)", (session_id, seq)).lastrowid
         assert key is not None
         first = key << SPAN_BITS
         conn.executemany(

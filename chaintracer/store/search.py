@@ -24,7 +24,9 @@ MAX_WORDS = 16
 SNIPPET_TOKENS = 14
 # The column a hit is shown from when several match: what a person looks for first.
 _PREFERENCE = (2, 1, 3, 0, 4)  # outputs, inputs, error, name, attributes
-_SNIPPETS = ", ".join(f"snippet(span_search, {i}, '{MARK_START}', '{MARK_END}', '…', {SNIPPET_TOKENS})" for i in range(5))
+_SNIPPETS = ", ".join(
+    f"snippet(span_search, {i}, '{MARK_START}', '{MARK_END}', '…', {SNIPPET_TOKENS})" for i in range(len(COLUMNS))
+)
 _HIT_SELECT = (
     f"SELECT t.session_id, t.seq, f.rowid & {SPAN_MASK}, f.span_id, f.kind, f.name, {_SNIPPETS}"
     f" FROM span_search f CROSS JOIN search_traces t ON t.key = f.rowid >> {SPAN_BITS}"
@@ -69,7 +71,9 @@ def matching_seqs_sql(session_id_param: str = "?") -> str:
     )
 
 
-def first_hits(conn: sqlite3.Connection, expression: str, session_id: str, seqs: list[int]) -> dict[int, dict[str, Any]]:
+def first_hits(
+    conn: sqlite3.Connection, expression: str, session_id: str, seqs: list[int]
+) -> dict[int, dict[str, Any]]:
     """The first matching span of each of the given traces of a session (for the trace table's rows)."""
     found: dict[int, dict[str, Any]] = {}
     for seq in seqs:

@@ -233,7 +233,7 @@ class Store(ExperimentStore):
             return pages.trace_page(conn, session_id, offset, limit, status, search, sort)
 
     def trace_detail(self, session_id: str, number: int) -> dict[str, Any]:
-        """Trace ``number`` (1-based, the store's order): session names, row, tree, ``prev``/``next`` numbers, ``total``."""
+        """Trace ``number`` (1-based, the store's order): session names, row, tree, ``prev``/``next``, ``total``."""
         with self._transaction(writing=False) as conn:
             found = pages.trace_detail(conn, session_id, number)
         if found is None:
@@ -254,7 +254,6 @@ class Store(ExperimentStore):
         """``seq``, ``input``, ``output``, ``status``, ``latency_ms``, ``tokens`` of the given traces, by seq."""
         with self._transaction(writing=False) as conn:
             return pages.trace_outcomes(conn, session_id, seqs)
-
 
     # -- full-text search and charts ------------------------------------------------------------
 
@@ -291,6 +290,7 @@ class Store(ExperimentStore):
         """Per model of a session: ``calls``, ``prompt``/``completion``/``total`` tokens, ``cost`` (None: unknown)."""
         with self._transaction(writing=False) as conn:
             return charts.usage_by_model(conn, session_id)
+
 
 def _identity(path: Path) -> tuple[int, int] | None:
     """Which file is at ``path`` now (``stat`` only: opening it would drop SQLite's POSIX locks)."""
