@@ -103,7 +103,9 @@ def index_traces(conn: sqlite3.Connection, session_id: str, traces: Iterable[tup
 
 
 def index_all(conn: sqlite3.Connection) -> None:
-    """Indexes every stored trace (the upgrade of an older store; inside its transaction)."""
+    """Indexes every stored trace afresh (the upgrade of an older store; inside its transaction)."""
+    for table in ("span_search", "model_usage", "search_traces"):
+        conn.execute(f"DELETE FROM {table}")
     sessions = [row[0] for row in conn.execute("SELECT DISTINCT session_id FROM traces")]
     for session_id in sessions:
         rows = conn.execute("SELECT seq, tree FROM traces WHERE session_id = ? ORDER BY seq", (session_id,))
