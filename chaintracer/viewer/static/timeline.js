@@ -228,13 +228,14 @@
       replace(wfBody, ...rows);
     }
 
-    function selectSpan(span, scroll) {
+    // ``opening``: the span shown when the page opens (the URL is left as it is).
+    function selectSpan(span, opening) {
       selected = span;
       for (const row of wfBody.children) row.classList.toggle("selected", row.dataset.spanId === span.span_id);
       spanDetail(detail, span, t0, sid);
-      setParams(Object.assign({}, keep, span === root ? {} : { span: span.span_id })); // a shareable link
+      if (!opening) setParams(Object.assign({}, keep, { span: span.span_id })); // a shareable link to this span
       const marks = highlightWords(detail, words);
-      if (marks.length && scroll !== false) marks[0].scrollIntoView({ block: "nearest" });
+      if (marks.length && !opening) marks[0].scrollIntoView({ block: "nearest" });
       paintHitNav();
     }
 
@@ -284,7 +285,7 @@
     const failed = spans.filter((x) => x.status === "error");
     const origin = failed.find((x) => !(x.children || []).some((c) => c.status === "error")) || root;
     const named = params.span ? spans.find((x) => x.span_id === params.span) : null;
-    selectSpan(named || hitList[0] || origin, false);
+    selectSpan(named || hitList[0] || origin, true);
 
     append(view, [
       words.length ? hitNav : null,
