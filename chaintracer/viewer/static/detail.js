@@ -205,7 +205,14 @@
       h(
         "div",
         { class: "tb-frame" + (f.library ? " tb-lib" : " tb-user") },
-        h("div", { class: "tb-where" }, h("span", { class: "tb-file", text: f.file }), ":" + f.line, f.func ? " in " : "", f.func ? h("b", { text: f.func }) : null),
+        h(
+          "div",
+          { class: "tb-where" },
+          h("span", { class: "tb-file", title: f.file, text: shortPath(f.file) }),
+          ":" + f.line,
+          f.func ? " in " : "",
+          f.func ? h("b", { text: f.func }) : null,
+        ),
         f.code.length ? h("pre", { class: "tb-code", text: f.code.join("\n") }) : null,
       );
     const body = h("div", { class: "tb-list" });
@@ -244,6 +251,15 @@
         body,
       ),
     );
+  }
+
+  // A frame's file as a reader scans it: a package's path from the package, else the last three parts
+  // (the full path is in the tooltip).
+  function shortPath(file) {
+    const m = /(?:site|dist)-packages[\\/](.*)$/.exec(file);
+    if (m) return m[1];
+    const parts = file.split(/[\\/]/);
+    return parts.length > 3 ? "…/" + parts.slice(-3).join("/") : file;
   }
 
   function libraryName(file) {

@@ -5,8 +5,9 @@
 
   const MAX_CELLS = 400000; // words(a) x words(b) past which the texts are shown as replaced whole
 
+  // Words, runs of spaces, and each punctuation mark apart ("Paris." is "Paris" and ".").
   function tokens(text) {
-    return String(text).split(/(\s+)/).filter((t) => t !== "");
+    return String(text).match(/\s+|[\p{L}\p{N}_]+|[^\s\p{L}\p{N}_]/gu) || [];
   }
 
   // [{op: "same" | "del" | "add", text}] turning ``before`` into ``after``, word by word.
