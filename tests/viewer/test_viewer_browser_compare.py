@@ -113,7 +113,8 @@ def test_report_of_an_experiment_and_search_work_offline(page, sample_store, tmp
     """The report opens the experiment page, switches baselines, searches and opens the matching span."""
     store = Store(sample_store.path, create=False)
     try:
-        html, _ = build_report(store, ["capitals", "agent", sample_store.ids[sample_data.XSS_NAME]])
+        refs = ["capitals", "agent", sample_store.ids[sample_data.XSS_NAME], sample_data.XSS_EXPERIMENT]
+        html, _ = build_report(store, refs)
     finally:
         store.close()
     path = tmp_path / "report.html"
@@ -121,7 +122,7 @@ def test_report_of_an_experiment_and_search_work_offline(page, sample_store, tmp
     url = path.as_uri()
 
     visit(page, url + "#/experiments")
-    page.locator("#experiments-table a").first.click()
+    page.locator("#experiments-table tr", has_text="capitals").locator("a").first.click()
     page.wait_for_selector("#experiment-grid")
     assert page.locator("#param-chart svg circle.point").count() == 3
     page.select_option("select[name=baseline]", "hot")
@@ -138,3 +139,10 @@ def test_report_of_an_experiment_and_search_work_offline(page, sample_store, tmp
     page.wait_for_selector("#search-results mark")
     page.wait_for_timeout(200)
     assert page.evaluate(NOT_EXECUTED)
+    visit(page, url + "#/experiments")
+    page.locator("#experiments-table tr", has_text="xss-experiment").locator("a").first.click()
+    page.wait_for_selector("#experiment-grid .chip")
+    assert sample_data.XSS_VARIANTS[1] in page.locator("#experiment-summary").inner_text()
+    page.wait_for_timeout(200)
+    assert page.evaluate(NOT_EXECUTED)
+    assert page.locator("main img, main script").count() == 0
