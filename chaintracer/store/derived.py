@@ -154,7 +154,8 @@ def _collect(value: Any, key: str, lines: list[str], depth: int) -> None:
 
 
 def _clean(text: str) -> str:
-    return text[:_COLUMN_CHARS].translate(_STRIP)
+    text = text[:_COLUMN_CHARS]
+    return text.translate(_STRIP) if MARK_START in text or MARK_END in text else text
 
 
 def model_usage(tree: dict[str, Any]) -> list[tuple[str, int, int, int, int, float | None]]:
