@@ -159,8 +159,9 @@ def trace_page(
 
     ``text`` keeps the traces with a span holding all its words (the full-text index: names,
     inputs, outputs, errors and attributes of every span); each row then carries its first
-    matching span under ``match``. Without the index (an older store), or without a word in
-    ``text``, it matches the table's names and previews.
+    matching span under ``match``. Without the index (an older store not upgraded yet) every
+    word must be in the trace's tree; ``text`` without a word (``+``, ``%``) matches the
+    table's names and previews.
     """
     order = TRACE_SORTS[_known(sort, TRACE_SORTS, "sort")]
     where, params = ["session_id = ?"], [session_id]
@@ -172,6 +173,10 @@ def trace_page(
     if indexed:
         where.append(f"seq IN ({search.matching_seqs_sql()})")
         params += [expression, session_id]
+    elif text and expression is not None:  # an older store, not indexed yet: every word somewhere in the tree
+        for word in search.words(text):
+            where.append("tree LIKE ? ESCAPE '\\'")
+            params.append(_like(word))
     elif text:
         where.append("(input LIKE ? ESCAPE '\\' OR output LIKE ? ESCAPE '\\' OR name LIKE ? ESCAPE '\\')")
         params += [_like(text)] * 3

@@ -128,6 +128,8 @@ INDEXES = (
     "experiments_by_name ON experiments (name, created_at)",
     "example_runs_by_experiment ON example_runs (experiment_id, variant, repetition)",
     "feedback_by_session ON feedback (session_id, trace_id)",
+    # Schema 5: the session page's handled errors (error spans in traces that succeeded) from the index alone.
+    "traces_by_outcome ON traces (session_id, status, errors)",
 )
 
 # Columns added after the first release, with the value older rows read as.

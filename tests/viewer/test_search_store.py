@@ -70,6 +70,8 @@ def test_schema_4_store_is_indexed_when_a_writer_opens_it(tmp_path):
         before = _hits(reader, "lisbon")
         assert before == [(first, 2, "model", "outputs")]
         assert reader.usage_by_model(first)[0]["calls"] == 2  # summed from the trees
+        rows, total = reader.trace_page(first, search="lisbon")
+        assert total == 1 and rows[0]["number"] == 2
         with reader._transaction(writing=False) as conn:
             assert not has_index(conn)
     finally:
