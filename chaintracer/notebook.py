@@ -31,6 +31,7 @@ KIND_COLORS = {
 }
 OTHER_COLOR = "#6b7280"
 ERROR_COLOR = "#dc2626"
+WARN_COLOR = "#b45309"
 _NOWRAP = "white-space:nowrap;overflow:hidden;text-overflow:ellipsis"
 
 
@@ -47,6 +48,9 @@ def session_html(store: Store, session_id: str) -> str:
     p50 = (summary.get("latency_ms") or {}).get("p50")
     e = html.escape
     tags = ", ".join(str(tag) for tag in session.get("tags") or [])
+    # The headline is failed traces; errors inside traces that succeeded were handled (warnings).
+    failed_traces = summary.get("trace_errors", 0)
+    handled = session["handled_errors"]
     parts = [
         '<div class="chaintracer-session" style="font-family:system-ui,-apple-system,\'Segoe UI\',sans-serif;'
         'font-size:13px;line-height:1.4;max-width:1100px">',
@@ -55,9 +59,10 @@ def session_html(store: Store, session_id: str) -> str:
         f"{' · ' + e(tags) if tags else ''} · {e(session['id'])}</span></div>",
         '<div style="color:#374151;margin:2px 0 6px">'
         f"{summary.get('traces', 0)} traces · "
-        f'<span style="color:{ERROR_COLOR if summary.get("trace_errors") else "inherit"}">'
-        f"{summary.get('trace_errors', 0)} failed</span> · {summary.get('spans', 0)} spans · "
-        f"{summary.get('errors', 0)} span errors · {tokens} tokens · cost {e(_cost(summary))} · p50 {_ms(p50)}</div>",
+        f'<span style="color:{ERROR_COLOR if failed_traces else "inherit"}">'
+        f"{failed_traces} failed</span>"
+        + (f' <span style="color:{WARN_COLOR}">({handled} handled errors)</span>' if handled else "")
+        + f" · {summary.get('spans', 0)} spans · {tokens} tokens · cost {e(_cost(summary))} · p50 {_ms(p50)}</div>",
         _fragment_table(rows),
     ]
     more = session["stored_traces"] - len(rows)

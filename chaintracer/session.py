@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chaintracer.encoding import EncodedTrace, iso
+from chaintracer.environment import environment
 from chaintracer.payloads import Converter
 from chaintracer.settings import Settings
 from chaintracer.stats import TraceStats
@@ -116,7 +117,7 @@ class Session:
             "entity": settings.entity,
             "started_at": iso(self.started_ns),
             "ended_at": iso(time.time_ns()),
-            "config": {**settings.as_config(), **config},
+            "config": {**settings.as_config(), "environment": environment(), **config},
             "summary": self.summary(),
             "model": model,
         }

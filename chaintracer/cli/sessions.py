@@ -108,8 +108,8 @@ def _footer(session: dict[str, Any], args: argparse.Namespace, shown: int, total
     if args.errors:
         return f"{shown} of {total} traces have a failed span; the traceback of one: chaintracer show {name} --span ID"
     if shown < total:
-        more = total - shown
-        return f"... {more} more trace{'s' if more > 1 else ''} (chaintracer show {name} --trace N; chaintracer export {name})"
+        more = f"{total - shown} more trace{'s' if total - shown > 1 else ''}"
+        return f"... {more} (chaintracer show {name} --trace N; chaintracer export {name})"
     return f"one trace: chaintracer show {name} --trace N; one span: --span ID"
 
 

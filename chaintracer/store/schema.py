@@ -7,7 +7,12 @@ with their defaults (see ``chaintracer.store.connection``).
 
 from __future__ import annotations
 
+from chaintracer.store import derived
+
 SCHEMA_VERSION = 5
+# The version that added the full-text index and model usage (``derived``): upgrading a store
+# from an older one indexes the traces it holds.
+SEARCH_SCHEMA = 5
 # "CTRC": tells a chaintracer store from any other SQLite file (stores from schema 3 on carry it).
 APPLICATION_ID = 0x43545243
 
@@ -108,6 +113,8 @@ TABLES = {
     comment     TEXT,
     at          TEXT NOT NULL
 """,
+    # Derived from the trace trees when they are written (schema 5; see chaintracer/store/derived.py).
+    **derived.TABLES,
 }
 
 INDEXES = (
@@ -122,6 +129,8 @@ INDEXES = (
     "experiments_by_name ON experiments (name, created_at)",
     "example_runs_by_experiment ON example_runs (experiment_id, variant, repetition)",
     "feedback_by_session ON feedback (session_id, trace_id)",
+    # Schema 5: the session page's handled errors (error spans in traces that succeeded) from the index alone.
+    "traces_by_outcome ON traces (session_id, status, errors)",
 )
 
 # Columns added after the first release, with the value older rows read as.
@@ -139,6 +148,8 @@ MIGRATIONS = {
         "ALTER TABLE sessions ADD COLUMN pid_start TEXT",
     ),
     3: (),  # 3 -> 4 adds the experiment tables and indexes only, which the DDL creates
+    # 4 -> 5: the traces' cost column; the derived tables come from the DDL, then the stored
+    # traces are indexed (layout.prepare).
     4: ("ALTER TABLE traces ADD COLUMN cost REAL",),
 }
 
@@ -146,4 +157,4 @@ MIGRATIONS = {
 def ddl() -> list[str]:
     """The statements that create every missing table and index of the current schema."""
     tables = [f"CREATE TABLE IF NOT EXISTS {name} ({columns})" for name, columns in TABLES.items()]
-    return tables + [f"CREATE INDEX IF NOT EXISTS {index}" for index in INDEXES]
+    return tables + [f"CREATE INDEX IF NOT EXISTS {index}" for index in INDEXES] + derived.ddl()

@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from chaintracer.encoding import EncodedTrace
-from chaintracer.store import cleanup, lookup, pages, read, write
+from chaintracer.store import charts, cleanup, derived, lookup, pages, read, write
+from chaintracer.store import search as fulltext
 from chaintracer.store.connection import open_reader, open_writer
 from chaintracer.store.errors import SessionNotFound, StoreError, store_error
 from chaintracer.store.experiments import ExperimentStore
@@ -215,14 +216,17 @@ class Store(ExperimentStore):
         outcome: str | None = None,
         offset: int = 0,
         limit: int = 100,
+        sort: str = "ended",
+        descending: bool = True,
     ) -> dict[str, Any]:
         """A page of the sessions list (newest first): ``rows``, ``total`` matching, and the ``projects``/``tags``.
 
-        ``outcome`` is one of ``pages.SESSION_OUTCOMES`` (ok, error, incomplete); ``search``
-        matches names and ids, at most ``pages.MAX_SEARCH_CHARS`` long (``ValueError`` otherwise).
+        ``outcome`` is one of ``pages.SESSION_OUTCOMES`` (error, handled, ok, incomplete); ``search``
+        matches names and ids, at most ``pages.MAX_SEARCH_CHARS`` long (``ValueError`` otherwise);
+        ``sort`` is a key of ``pages.SESSION_SORTS`` (ties newest first).
         """
         with self._transaction(writing=False) as conn:
-            rows, total = pages.session_list(conn, project, tag, search, outcome, offset, limit)
+            rows, total = pages.session_list(conn, project, tag, search, outcome, offset, limit, sort, descending)
             return {"rows": rows, "total": total, **pages.session_facets(conn)}
 
     def session_rows(self, session_ids: list[str]) -> list[dict[str, Any]]:
@@ -231,11 +235,16 @@ class Store(ExperimentStore):
             return pages.session_rows(conn, session_ids)
 
     def session_detail(self, ref: str) -> dict[str, Any]:
-        """The session object plus ``status_counts`` (traces per status) and ``stored_traces``."""
+        """The session object plus ``status_counts`` (traces per status), ``stored_traces`` and ``handled_errors``.
+
+        ``handled_errors`` counts the error spans inside traces that succeeded (a tool error an
+        agent recovered from): warnings, where a failed trace is an error.
+        """
         with self._transaction(writing=False) as conn:
             found = read.session(conn, read.resolve(conn, ref, str(self.path)))
             counts = pages.status_counts(conn, found["id"])
-        return {**found, "status_counts": counts, "stored_traces": sum(counts.values())}
+            handled = pages.handled_errors(conn, found["id"])
+        return {**found, "status_counts": counts, "stored_traces": sum(counts.values()), "handled_errors": handled}
 
     def trace_page(
         self,
@@ -246,21 +255,27 @@ class Store(ExperimentStore):
         search: str | None = None,
         sort: str = "seq",
     ) -> tuple[list[dict[str, Any]], int]:
-        """``(rows, total)``: a page of a session's trace table (``pages.TRACE_COLUMNS``, no trees).
+        """``(rows, total)``: a page of a session's trace table (``pages.TRACE_COLUMNS`` and ``number``, no trees).
 
         ``sort`` is a key of ``pages.TRACE_SORTS``, ``status`` one of ``pages.TRACE_STATUSES``;
-        ``search`` matches inputs, outputs and names.
+        ``search`` keeps the traces with a span holding its words (full text), each row with
+        its first matching span under ``match``.
         """
         with self._transaction(writing=False) as conn:
             return pages.trace_page(conn, session_id, offset, limit, status, search, sort)
 
-    def trace_detail(self, session_id: str, seq: int) -> dict[str, Any]:
-        """One trace: its session's names, table row, tree, neighbours (``prev``/``next``), ``position``, ``total``."""
+    def trace_detail(self, session_id: str, number: int) -> dict[str, Any]:
+        """Trace ``number`` (1-based, the store's order): session names, row, tree, ``prev``/``next``, ``total``."""
         with self._transaction(writing=False) as conn:
-            found = pages.trace_detail(conn, session_id, seq)
+            found = pages.trace_detail(conn, session_id, number)
         if found is None:
-            raise SessionNotFound(f"no trace {seq} in session {session_id}")
+            raise SessionNotFound(f"no trace {number} in session {session_id}")
         return found
+
+    def trace_numbers(self, session_id: str) -> dict[int, int]:
+        """seq -> the trace's number (1-based position in the store's order, as the CLI numbers traces)."""
+        with self._transaction(writing=False) as conn:
+            return pages.trace_numbers(conn, session_id)
 
     def trace_inputs(self, session_id: str) -> list[tuple[int, str]]:
         """``(seq, input preview)`` of every trace of a session, by seq (what comparisons match on)."""
@@ -271,6 +286,42 @@ class Store(ExperimentStore):
         """Input, output, status, latency, tokens and cost of the given traces (``seq`` order)."""
         with self._transaction(writing=False) as conn:
             return pages.trace_outcomes(conn, session_id, seqs)
+
+    # -- full-text search and charts ------------------------------------------------------------
+
+    def search(self, text: str, session_id: str | None = None, offset: int = 0, limit: int = 50) -> dict[str, Any]:
+        """Spans holding every word of ``text`` (one session's, or the whole store's): ``hits`` and ``total``.
+
+        Each hit names its session, trace (``seq`` and ``number``), span, the fields that
+        matched and a ``snippet`` with each match between ``derived.MARK_START`` and ``MARK_END``.
+        """
+        with self._transaction(writing=False) as conn:
+            expression = fulltext.match_expression(text)
+            if expression is None:
+                found, total = [], 0
+            elif derived.has_index(conn):
+                total = fulltext.count_hits(conn, expression, session_id)
+                found = fulltext.hits(conn, expression, session_id, offset, limit)
+            else:
+                found, total = fulltext.fallback_hits(conn, text, session_id, offset + limit)
+                found = found[offset:]
+            numbers: dict[str, dict[int, int]] = {}
+            for hit in found:
+                sid = hit["session_id"]
+                if sid not in numbers:
+                    numbers[sid] = pages.trace_numbers(conn, sid)
+                hit["number"] = numbers[sid].get(hit["seq"])
+        return {"hits": found, "total": total}
+
+    def latencies(self, session_id: str) -> list[float]:
+        """Every trace's latency in milliseconds, smallest first."""
+        with self._transaction(writing=False) as conn:
+            return charts.latencies(conn, session_id)
+
+    def usage_by_model(self, session_id: str) -> list[dict[str, Any]]:
+        """Per model of a session: ``calls``, ``prompt``/``completion``/``total`` tokens, ``cost`` (None: unknown)."""
+        with self._transaction(writing=False) as conn:
+            return charts.usage_by_model(conn, session_id)
 
 
 def _identity(path: Path) -> tuple[int, int] | None:

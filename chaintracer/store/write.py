@@ -7,6 +7,7 @@ import sqlite3
 from typing import Any
 
 from chaintracer.encoding import EncodedTrace, iso
+from chaintracer.store import derived
 from chaintracer.store.errors import SessionNotFound
 from chaintracer.store.process import Writer
 
@@ -100,6 +101,7 @@ def write_session(
             for seq, trace in enumerate(traces)
         ],
     )
+    derived.index_traces(conn, session["id"], ((first_seq + seq, trace.tree_json) for seq, trace in enumerate(traces)))
     conn.executemany(
         "INSERT OR IGNORE INTO artifacts (session_id, ref, media_type, content) VALUES (?,?,?,?)",
         [

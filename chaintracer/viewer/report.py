@@ -15,12 +15,14 @@ from importlib import resources
 from typing import Any
 
 from chaintracer import __version__
-from chaintracer.store import Store
+from chaintracer.export import annotate_tree
+from chaintracer.store import ExperimentNotFound, SessionNotFound, Store
 from chaintracer.viewer import api
 from chaintracer.viewer.server import SCRIPTS
 
 DEFAULT_MAX_TRACES = 1000
 MAX_COMPARE_GROUPS = 500
+MAX_EXPERIMENT_EXAMPLES = 1000
 
 
 def _static(name: str) -> str:
@@ -42,21 +44,24 @@ def embed_json(value: Any) -> str:
 
 
 def report_data(store: Store, refs: list[str], max_traces: int = DEFAULT_MAX_TRACES) -> dict[str, Any]:
-    """Everything the report's views read, for the given sessions (ids or names)."""
-    ids: list[str] = []
-    for ref in refs:
-        session_id = store.resolve(ref)
-        if session_id not in ids:
-            ids.append(session_id)
-    details, traces, artifacts = {}, {}, {}
+    """Everything the report's views read, for the given sessions (ids or names) and experiments (ids or names).
+
+    An experiment brings its page and every session of its variants. Sessions are listed as
+    the viewer lists them: newest first.
+    """
+    ids, experiments = _resolve(store, refs)
+    ids = _newest_first(store, ids)
+    details, traces, artifacts, charts = {}, {}, {}, {}
     for session_id in ids:
         details[session_id] = api.session_detail(store, session_id)
+        charts[session_id] = api.session_charts(store, session_id)
         page = api.trace_page(store, session_id, offset=0, limit=max_traces) if max_traces else None
         rows = page["rows"] if page else []
+        annotations = store.annotations(session_id)
         trees = {}
         refs_used: set[str] = set()
-        for seq, root in store.first_trees(session_id, max_traces):
-            trees[str(seq)] = root
+        for number, (_, root) in enumerate(store.first_trees(session_id, max_traces), start=1):
+            trees[str(number)] = annotate_tree(root, annotations)
             refs_used.update(_visualization_refs(root))
         traces[session_id] = {"rows": rows, "total": details[session_id]["stored_traces"], "trees": trees}
         artifacts[session_id] = {}
@@ -70,13 +75,43 @@ def report_data(store: Store, refs: list[str], max_traces: int = DEFAULT_MAX_TRA
         "mode": "report",
         "version": __version__,
         "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "store": str(store.path),
+        "store": store.path.name,
         "sessions": api.session_items(store, ids),
         "details": details,
+        "charts": charts,
         "traces": traces,
         "artifacts": artifacts,
         "compare": api.compare(store, ids, 0, MAX_COMPARE_GROUPS, most=None) if len(ids) >= 2 else None,
+        "experiments": [
+            api.experiment_detail(store, experiment_id, limit=MAX_EXPERIMENT_EXAMPLES, all_baselines=True)
+            for experiment_id in experiments
+        ],
     }
+
+
+def _resolve(store: Store, refs: list[str]) -> tuple[list[str], list[str]]:
+    """``(session ids, experiment ids)`` that ``refs`` name; an experiment adds its sessions."""
+    ids: list[str] = []
+    experiments: list[str] = []
+    for ref in refs:
+        try:
+            found = [store.resolve(ref)]
+        except SessionNotFound:
+            try:
+                experiment = store.experiment(ref)
+            except ExperimentNotFound:
+                raise SessionNotFound(f"no session or experiment with id or name {ref!r} in {store.path}") from None
+            if experiment["id"] not in experiments:
+                experiments.append(experiment["id"])
+            found = [row["session_id"] for row in store.experiment_sessions(experiment["id"])]
+        ids += [session_id for session_id in found if session_id not in ids]
+    return ids, experiments
+
+
+def _newest_first(store: Store, ids: list[str]) -> list[str]:
+    """The sessions in the viewer's order: newest first (by end time)."""
+    ended = {row["id"]: row["ended_at"] for row in store.session_rows(ids)}
+    return sorted(ids, key=lambda session_id: ended.get(session_id, ""), reverse=True)
 
 
 def build_report(store: Store, refs: list[str], max_traces: int = DEFAULT_MAX_TRACES) -> tuple[str, dict[str, Any]]:
