@@ -69,12 +69,14 @@ def spills_off() -> Iterator[bool]:
     if module is None or not hasattr(module, "SPILL_EVERY_TRACES"):
         yield False
         return
-    saved = module.SPILL_EVERY_TRACES, module.SPILL_EVERY_S
-    module.SPILL_EVERY_TRACES, module.SPILL_EVERY_S = 10**12, 1e12
+    saved = module.SPILL_EVERY_TRACES, module.SPILL_EVERY_S, module.SPILL_EVERY_BYTES, module.SessionWriter.tick
+    module.SPILL_EVERY_TRACES, module.SPILL_EVERY_S, module.SPILL_EVERY_BYTES = 10**12, 1e12, 10**15
+    # A drain forces the writer's tick; with spills off it must write nothing before the flush.
+    module.SessionWriter.tick = lambda self, force=False: False  # type: ignore[method-assign]
     try:
         yield True
     finally:
-        module.SPILL_EVERY_TRACES, module.SPILL_EVERY_S = saved
+        module.SPILL_EVERY_TRACES, module.SPILL_EVERY_S, module.SPILL_EVERY_BYTES, module.SessionWriter.tick = saved
 
 
 # -- 1. memory ----------------------------------------------------------------------------
@@ -124,7 +126,7 @@ def memory(invokes: int, store_dir: str) -> tuple[list[list[str]], list[str], in
         for _ in range(20):  # warm-up: LangChain's caches, the worker thread, the store file
             workload.invoke({})
             workload.invoke({"callbacks": [tracer]})
-        tracer._worker.drain(60.0)
+        tracer.force_flush(60.0)
         tracer.flush_tracker(name=f"bench-memory-{name}-warmup")
         return tracer
 
@@ -134,7 +136,7 @@ def memory(invokes: int, store_dir: str) -> tuple[list[list[str]], list[str], in
     with spills_off() as patched:
         tracer = tracer_for("held")
         held_bytes, held_peak, top = _retained(
-            workload, {"callbacks": [tracer]}, invokes, lambda: tracer._worker.drain(60.0)
+            workload, {"callbacks": [tracer]}, invokes, lambda: tracer.force_flush(60.0)
         )
         held = (held_bytes - base_bytes) / spans
         label = "ours: held per finished span, spills off" if patched else "ours: held per finished span"
@@ -145,7 +147,7 @@ def memory(invokes: int, store_dir: str) -> tuple[list[list[str]], list[str], in
         tracer.flush_tracker(name="bench-memory-held", finish=True)
     if patched:
         tracer = tracer_for("spilled")
-        spilled_bytes, _, _ = _retained(workload, {"callbacks": [tracer]}, invokes, lambda: tracer._worker.drain(60.0))
+        spilled_bytes, _, _ = _retained(workload, {"callbacks": [tracer]}, invokes, lambda: tracer.force_flush(60.0))
         retained = (spilled_bytes - base_bytes) / spans
         rows.append(["ours: retained after the run, as shipped (spills)", f"{retained:,.0f}", ""])
         tracer.flush_tracker(name="bench-memory-spilled", finish=True)
@@ -210,7 +212,7 @@ def flush_once(total_spans: int, store_dir: str, label: str) -> dict[str, float]
     for root in roots:
         tracer.log_trace(root)
     del roots
-    tracer._worker.drain(600.0)
+    tracer.force_flush(600.0)
     t2 = time.perf_counter()
     gc.collect()
     t3 = time.perf_counter()
