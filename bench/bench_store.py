@@ -8,7 +8,7 @@ What it measures
          - "held": with the writer's background spills turned off (constants of
            ``chaintracer.writer``), so every finished span is still held in memory, encoded,
            waiting for the flush. This is the per-span cost of a finished span, and what
-           piles up when the store cannot be written. Target: ≤ 1 KB held per finished span.
+           piles up when the store cannot be written. Target: ≤ 500 B held per finished span.
          - "after spills": as shipped (finished traces are written to the store every
            256 traces or 2 s, then released).
        The largest holders (file:line) of the "held" run and the peak during it are listed.
@@ -20,7 +20,9 @@ What it measures
        each time:
          - as shipped (background spills): the flush writes only what the last spill left;
          - spills off: the flush writes all 100,000 spans in its one transaction.
-       Target: flush of 100,000 spans ≤ 1 s.
+       Target (issue 17): flush of 100,000 spans ≤ 0.5 s.
+    3. Large payloads: peak memory (tracemalloc) beyond the payload itself while a trace with a
+       20 MB text, a 200,000-item list or a 100,000-key dict is recorded, encoded and written.
 
 How to rerun
     .venv/bin/python bench/bench_store.py           # full run (about a minute)
@@ -52,8 +54,8 @@ import chaintracer
 from chaintracer import Span, SpanKind
 from langchain_tracer import Tracer
 
-TARGET_BYTES_PER_SPAN = 1024
-TARGET_FLUSH_S = 1.0
+TARGET_BYTES_PER_SPAN = 500  # issue 17
+TARGET_FLUSH_S = 0.5
 SPANS_PER_TRACE = 20
 
 try:  # background spills of finished traces (absent in older cores)
@@ -227,6 +229,52 @@ def flush_once(total_spans: int, store_dir: str, label: str) -> dict[str, float]
     return {"build": t1 - t0, "encode": t2 - t1, "flush": t4 - t3, "spans": spans or 0, "bytes": size}
 
 
+# -- 3. large payloads -------------------------------------------------------------------
+
+
+def large_payloads(store_dir: str) -> list[list[str]]:
+    """Peak memory (tracemalloc) while traces with large payloads are recorded, encoded and written.
+
+    Three shapes, each a trace of one span: a 20 MB text, a list of 200,000 short texts, a dict
+    of 100,000 keys. ``max_payload_bytes`` (64 KiB) cuts them, so the peak is the converter's
+    working memory, over the payload's own size (which the program holds anyway).
+    """
+    shapes = {
+        "20 MB text": lambda: "lorem ipsum " * (20_000_000 // 12),
+        "200,000 short texts": lambda: [f"item {i}" for i in range(200_000)],
+        "dict of 100,000 keys": lambda: {f"key{i}": i for i in range(100_000)},
+    }
+    rows = []
+    for label, make in shapes.items():
+        tracer = chaintracer.Tracer(store=str(Path(store_dir) / "bench_large.db"), project="bench")
+        tracer.force_flush(10.0)
+        payload = make()
+        gc.collect()
+        tracemalloc.start(1)
+        payload_bytes = _deep_size(payload)
+        before, _ = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        with tracer.span("large", inputs={"payload": payload}):
+            pass
+        tracer.force_flush(60.0)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        del payload
+        tracer.flush_tracker(name=f"bench-large-{label}", finish=True)
+        extra = peak - before
+        rows.append([label, f"{payload_bytes / 1e6:,.1f} MB", f"{extra / 1e6:,.2f} MB", f"{extra / payload_bytes:.2f}"])
+    return rows
+
+
+def _deep_size(value: Any) -> int:
+    size = sys.getsizeof(value)
+    if isinstance(value, dict):
+        size += sum(sys.getsizeof(k) + sys.getsizeof(v) for k, v in value.items())
+    elif isinstance(value, list):
+        size += sum(sys.getsizeof(item) for item in value)
+    return size
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a short run (rougher numbers)")
@@ -247,6 +295,7 @@ def main(argv: list[str] | None = None) -> int:
             with spills_off() as patched:
                 if patched:
                     cold.append(flush_once(args.spans, store_dir, f"nospill-{index}"))
+        large_rows = large_payloads(store_dir)
     elapsed = time.perf_counter() - started
 
     print(f"Memory per finished span — {invokes} invokes of the LangChain workload ({chain_spans:,} spans)")
@@ -303,6 +352,11 @@ def main(argv: list[str] | None = None) -> int:
         if runs
     )
     print(f"flush in each repetition — {each}")
+    print()
+    print("Large payloads — peak memory beyond the payload while one trace is recorded, encoded and written")
+    print()
+    print(table(["payload", "its size", "peak beyond it", "ratio"], large_rows))
+    print()
     print(f"bench took {elapsed:.0f} s; {load.report()}")
     return 0
 
