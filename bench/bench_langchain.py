@@ -390,7 +390,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     # Short blocks and many rounds: neighbouring blocks see the same machine, so the paired
     # differences cancel most of the disturbance from other programs.
-    rounds = args.rounds or (12 if args.quick else 60)
+    rounds = args.rounds or (12 if args.quick else 30)
     block = args.block or (6 if args.quick else 10)
     replays = args.replays or (40 if args.quick else 100)
     warmup = 10 if args.quick else 30
