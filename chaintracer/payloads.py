@@ -22,8 +22,8 @@ from pathlib import PurePath
 from typing import Any
 from uuid import UUID
 
-from chaintracer.clip import MAX_ITEMS, ClippedBytes, ClippedDict, ClippedList, ClippedText
 from chaintracer.redact import MASK, Mask, Redactor, clean, has_surrogates, is_secret_key
+from chaintracer.truncate import MAX_ITEMS, ClippedBytes, ClippedDict, ClippedList, ClippedText
 
 __all__ = ["MASK", "NOT_SIMPLIFIED", "Converter", "is_secret_key"]
 
@@ -169,7 +169,7 @@ class Converter:
             return {"_type": _type_name(value), "error": f"could not be read: {type(exc).__name__}"}
 
     def _scalar_or_object(self, value: Any, kind: type, depth: int, walk: _Walk) -> Any:
-        if kind is ClippedText:  # cut when queued (chaintracer.clip): the marker counts the whole
+        if kind is ClippedText:  # cut when queued (chaintracer.truncate): the marker counts the whole
             walk.size += len(value) + 2
             return self._text(str.__str__(value), walk, value.total)
         if isinstance(value, enum.Enum):

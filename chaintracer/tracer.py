@@ -24,7 +24,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from chaintracer.adapter import Adapter, ManualAdapter
-from chaintracer.clip import SPAN_BYTES, clip, clip_tree
 from chaintracer.encoding import EncodedTrace, TraceEncoder
 from chaintracer.exporters import Exporter, build_exporters, run_exporters
 from chaintracer.guard import ErrorCounter, raise_internal_errors
@@ -35,6 +34,7 @@ from chaintracer.session import Session, SessionInfo
 from chaintracer.settings import resolve, session_overrides
 from chaintracer.spans import Span, coerce_kind
 from chaintracer.store import Store, StoreError
+from chaintracer.truncate import SPAN_BYTES, clip, clip_tree
 from chaintracer.worker import Worker
 from chaintracer.writer import SessionWriter
 
