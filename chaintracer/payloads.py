@@ -23,11 +23,11 @@ from typing import Any
 from uuid import UUID
 
 from chaintracer.redact import MASK, Mask, Redactor, clean, has_surrogates, is_secret_key
+from chaintracer.truncate import MAX_ITEMS, ClippedBytes, ClippedDict, ClippedList, ClippedText
 
 __all__ = ["MASK", "NOT_SIMPLIFIED", "Converter", "is_secret_key"]
 
 MAX_DEPTH = 24
-MAX_ITEMS = 1000
 ARRAY_PREVIEW = 10  # values shown of an array, a series, an index
 FRAME_PREVIEW = 3  # rows shown of a data frame (at most 20 of its columns)
 # Ints beyond this stay exact but are stored as text: JSON readers turn them into floats or
@@ -169,6 +169,9 @@ class Converter:
             return {"_type": _type_name(value), "error": f"could not be read: {type(exc).__name__}"}
 
     def _scalar_or_object(self, value: Any, kind: type, depth: int, walk: _Walk) -> Any:
+        if kind is ClippedText:  # cut when queued (chaintracer.truncate): the marker counts the whole
+            walk.size += len(value) + 2
+            return self._text(str.__str__(value), walk, value.total)
         if isinstance(value, enum.Enum):
             return self._convert(value.value, depth + 1, walk)
         if isinstance(value, (str, int, float)):  # subclasses, read without their overrides
@@ -177,7 +180,8 @@ class Converter:
         if isinstance(value, (bytes, bytearray, memoryview)):
             view = memoryview(value).cast("B")
             preview = base64.b64encode(view[:48].tobytes()).decode()
-            return {"_type": "bytes", "length": view.nbytes, "base64_preview": preview}
+            length = value.total if kind is ClippedBytes else view.nbytes
+            return {"_type": "bytes", "length": length, "base64_preview": preview}
         if isinstance(value, (datetime, date, time)):
             return self._string(value.isoformat(), walk)
         if isinstance(value, (UUID, PurePath, Decimal)):
@@ -197,10 +201,11 @@ class Converter:
         walk.size += len(value) + 2
         return self._text(value, walk)
 
-    def _text(self, value: str, walk: _Walk) -> str:
+    def _text(self, value: str, walk: _Walk, original_chars: int | None = None) -> str:
         """``value`` made valid, masked and cut to the byte limit (its size already counted)."""
         limit = self.max_payload_bytes
-        original_chars = len(value)
+        if original_chars is None:
+            original_chars = len(value)
         # Cut before masking so a huge string is not scanned whole; the margin keeps a key that
         # straddles the limit whole for the mask, and the byte cut below is exact.
         if original_chars > limit + 256:
@@ -223,11 +228,11 @@ class Converter:
 
     def _mapping(self, value: Mapping[Any, Any], depth: int, walk: _Walk) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        total = len(value)
+        total = value.total if type(value) is ClippedDict else len(value)
         walk.size += 2
         labels = self._labels
         convert = self._convert
-        for key, item in value.items() if total <= MAX_ITEMS else islice(value.items(), MAX_ITEMS):
+        for key, item in value.items() if len(value) <= MAX_ITEMS else islice(value.items(), MAX_ITEMS):
             hit = labels.get(key) if type(key) is str else None
             name, secret = hit if hit is not None else self._label(key if type(key) is str else _key_text(key))
             walk.size += len(name) + 4
@@ -240,12 +245,13 @@ class Converter:
         return out
 
     def _sequence(self, value: Any, depth: int, walk: _Walk) -> list[Any]:
-        total = len(value)
+        count = len(value)
+        total = value.total if type(value) is ClippedList else count
         if isinstance(value, (set, frozenset)):
             # Sorted for a stable order; by a repr that cannot raise, as members need not compare.
-            items = sorted(value, key=safe_repr) if total <= MAX_ITEMS else list(islice(value, MAX_ITEMS))
+            items = sorted(value, key=safe_repr) if count <= MAX_ITEMS else list(islice(value, MAX_ITEMS))
         else:
-            items = value if total <= MAX_ITEMS else value[:MAX_ITEMS]
+            items = value if count <= MAX_ITEMS else value[:MAX_ITEMS]
         walk.size += 2 + total
         out = [self._convert(item, depth + 1, walk) for item in items]
         if total > MAX_ITEMS:

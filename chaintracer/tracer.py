@@ -34,6 +34,7 @@ from chaintracer.session import Session, SessionInfo
 from chaintracer.settings import resolve, session_overrides
 from chaintracer.spans import Span, coerce_kind
 from chaintracer.store import Store, StoreError
+from chaintracer.truncate import SPAN_BYTES, clip, clip_tree
 from chaintracer.worker import Worker
 from chaintracer.writer import SessionWriter
 
@@ -180,7 +181,7 @@ class Tracer:
             self._warn_finished()
             return
         # Not _submit: a tree built by hand may hold a cycle, which only _end_tree's walk survives.
-        self._worker.submit(root, _end_tree(root))
+        self._worker.submit(root, _end_tree(root, self.settings.max_payload_bytes))
 
     @contextlib.contextmanager
     def span(
@@ -328,8 +329,8 @@ class Tracer:
         return self._encoder.converter.convert(model) if model is not None else None
 
     def _submit(self, root: Span) -> None:
-        """The recorder's sink: a finished trace goes to the background worker."""
-        self._worker.submit(root, _raw_size(root))
+        """The recorder's sink: a finished trace, its huge values cut, goes to the background worker."""
+        self._worker.submit(root, clip_tree(root, self.settings.max_payload_bytes))
 
     def _encode_batch(self, roots: list[Span]) -> None:
         encoded = [self._encode(root) for root in roots]
@@ -453,38 +454,18 @@ def _write_at_exit(ref: weakref.ReferenceType[Tracer]) -> None:
         logger.warning("chaintracer: saving the unflushed session at exit failed", exc_info=True)
 
 
-def _raw_size(root: Span) -> int:
-    """A rough size in bytes of a finished trace's raw payloads (for the queue's byte budget)."""
-    size = 0
-    stack = [root]
-    while stack:
-        span = stack.pop()
-        size += 256 + _rough(span.inputs) + _rough(span.outputs)
-        if span.children:
-            stack.extend(span.children)
-    return size
+def _end_tree(root: Span, max_payload_bytes: int) -> int:
+    """Gives manual spans without an end time the latest end among their children; returns the rough size.
 
-
-def _rough(value: Any) -> int:
-    kind = type(value)
-    if kind is str or kind is bytes:
-        return len(value)
-    if kind is dict:
-        return sum(len(item) if type(item) is str else 64 for item in value.values())
-    if kind is list or kind is tuple:
-        return sum(len(item) if type(item) is str else 64 for item in value)
-    return 64
-
-
-def _end_tree(root: Span) -> int:
-    """Gives manual spans without an end time the latest end among their children; returns ``_raw_size``."""
+    Their payloads are not cut (as ``clip_tree`` does): the spans are the user's objects.
+    """
     size = 0
     stack = [(root, False)]
     seen = {id(root)}  # a children list edited by hand may hold a cycle
     while stack:
         span, visited = stack.pop()
         if not visited:
-            size += 256 + _rough(span.inputs) + _rough(span.outputs)
+            size += SPAN_BYTES + clip(span.inputs, max_payload_bytes)[1] + clip(span.outputs, max_payload_bytes)[1]
             stack.append((span, True))
             children = [child for child in span.children if id(child) not in seen]
             seen.update(id(child) for child in children)

@@ -54,11 +54,11 @@ def prior_runs(database: Store, plan: Plan) -> Done | None:
     differences = []
     if previous["dataset_hash"] != plan.dataset_hash:
         differences.append(f"the dataset changed (hash {previous['dataset_hash']} -> {plan.dataset_hash})")
-    if _canonical(previous["variants"]) != _canonical(plan.params):
-        differences.append(f"the variants changed ({previous['variants']} -> {plan.params})")
+    if _canonical(previous["variants"]) != _canonical(plan.stored_params):
+        differences.append(f"the variants changed ({previous['variants']} -> {plan.stored_params})")
     if previous["repetitions"] != plan.repetitions:
         differences.append(f"repetitions changed ({previous['repetitions']} -> {plan.repetitions})")
-    scorers = [scorer.name for scorer in plan.scorers]
+    scorers = plan.scorer_names()
     if previous["scorers"] != scorers:
         differences.append(f"the scorers changed ({previous['scorers']} -> {scorers})")
     if differences:

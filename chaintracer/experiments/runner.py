@@ -30,6 +30,7 @@ from chaintracer.experiments.resume import Done, prior_runs, recount_summary
 from chaintracer.experiments.scoring import BoundScorer, score_example
 from chaintracer.experiments.targets import Target, adapt
 from chaintracer.exporters import build_exporters, run_exporters
+from chaintracer.payloads import Converter, safe_str
 from chaintracer.session import SessionInfo
 from chaintracer.settings import resolve
 from chaintracer.store import Store
@@ -61,6 +62,14 @@ class Plan:
     dataset_hash: str
     tracer_settings: dict[str, Any]
     max_concurrency: int
+    # What leaves the process is masked like any trace: experiment and variant names (at plan
+    # time, so sessions, rows and resume agree), params, scorer names, errors and score details.
+    converter: Converter
+    stored_params: dict[str, Any]
+
+    def scorer_names(self) -> list[str]:
+        """The scorers' names as stored (masked)."""
+        return [self.converter.label(scorer.name) for scorer in self.scorers]
 
 
 def evaluate(
@@ -78,6 +87,7 @@ def evaluate(
     resume: bool = False,
     framework: str | None = None,
     progress: bool | None = None,
+    mask: Callable[[str], str] | None = None,
 ) -> Experiment:
     """Runs ``target`` over ``data`` for each variant and repetition, scores every answer, stores it all.
 
@@ -97,12 +107,26 @@ def evaluate(
         framework: For a callable target, which framework's runs to trace inside it
             ("langchain", "llamaindex" or "none"; default: the one imported).
         progress: Show a progress bar (default: in Jupyter and in a terminal).
+        mask: As for ``chaintracer.Tracer``: run after the built-in secret rules on every text
+            stored (traces, names, params, target errors, scorer errors and reasoning).
 
     Returns:
         The ``Experiment``: ``.sessions``, ``.summary()``, ``.compare(baseline, candidate)``.
     """
     plan, settings = _plan(
-        target, data, scorers, variants, repetitions, name, project, tags, store, backends, max_concurrency, framework
+        target,
+        data,
+        scorers,
+        variants,
+        repetitions,
+        name,
+        project,
+        tags,
+        store,
+        backends,
+        max_concurrency,
+        framework,
+        mask,
     )
     if not isinstance(resume, bool):
         raise TypeError(f"resume must be True or False, not {resume!r}")
@@ -141,6 +165,7 @@ def _plan(
     backends: Any,
     max_concurrency: int,
     framework: str | None,
+    mask: Callable[[str], str] | None,
 ) -> tuple[Plan, Any]:
     if name is None:
         name = "experiment"
@@ -157,25 +182,36 @@ def _plan(
     if clashes:
         raise ValueError(f"two scorers are named {clashes}; scores are named by their scorers")
     examples = load_examples(data)
-    params, targets = _variants(target, variants)
-    settings = resolve(project=project, tags=tags, store=store, backends=backends)
+    settings = resolve(project=project, tags=tags, store=store, backends=backends, mask=mask)
+    converter = Converter(settings.max_payload_bytes, mask=settings.mask)
+    params, targets = _variants(target, variants, converter)
     adapted = {variant: adapt(targets[variant], params[variant], framework) for variant in targets}
     plan = Plan(
         experiment_id="",
-        name=name,
+        name=converter.label(name),
         examples=examples,
         scorers=bound,
         targets=adapted,
         params=params,
         repetitions=repetitions,
         dataset_hash=dataset_hash(examples),
-        tracer_settings={"project": settings.project, "tags": list(settings.tags), "store": str(settings.store)},
+        tracer_settings={
+            "project": settings.project,
+            "tags": list(settings.tags),
+            "store": str(settings.store),
+            "mask": settings.mask,
+        },
         max_concurrency=max_concurrency,
+        converter=converter,
+        stored_params=converter.convert(params),
     )
     return plan, settings
 
 
-def _variants(target: Any, variants: dict[str, Any] | None) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+def _variants(
+    target: Any, variants: dict[str, Any] | None, converter: Converter
+) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+    """Params and target per variant, keyed by the variant's name as stored (masked)."""
     if variants is None:
         return {DEFAULT_VARIANT: {}}, {DEFAULT_VARIANT: target}
     if not isinstance(variants, dict) or not variants:
@@ -185,13 +221,16 @@ def _variants(target: Any, variants: dict[str, Any] | None) -> tuple[dict[str, d
     for variant, spec in variants.items():
         if not isinstance(variant, str) or not variant.strip() or ":" in variant:
             raise ValueError(f"variant names must be non-empty strings without ':', not {variant!r}")
+        stored = converter.label(variant)
+        if stored in params:
+            raise ValueError(f"variant names {variant!r} and another are the same once their secrets are masked")
         if isinstance(spec, dict):
             for key in spec:
                 if not isinstance(key, str):
                     raise TypeError(f"variant {variant!r}: param names must be strings, not {key!r}")
-            params[variant], targets[variant] = dict(spec), target
+            params[stored], targets[stored] = dict(spec), target
         else:
-            params[variant], targets[variant] = {}, spec
+            params[stored], targets[stored] = {}, spec
     return params, targets
 
 
@@ -213,8 +252,8 @@ def _start(database: Store, plan: Plan, project: str, resume: bool) -> Done:
             "dataset_hash": plan.dataset_hash,
             "examples": len(plan.examples),
             "repetitions": plan.repetitions,
-            "variants": plan.params,
-            "scorers": [scorer.name for scorer in plan.scorers],
+            "variants": plan.stored_params,
+            "scorers": plan.scorer_names(),
         }
     )
     return Done(experiment_id, {})
@@ -353,6 +392,7 @@ def _score_and_store(
 ) -> None:
     if not runs:
         return
+    converter = plan.converter
     trees: dict[str, Any] = {}
     if any(scorer.needs_trace for scorer in plan.scorers):
         trees = {tree["trace_id"]: tree for tree in database.trees(session_id)}
@@ -364,15 +404,17 @@ def _score_and_store(
             "inputs": run.example.inputs,
             "trace": trees.get(run.trace_id),
         }
+        scores = score_example(plan.scorers, arguments)
+        error = None if run.error is None else f"{type(run.error).__name__}: {safe_str(run.error)}"
         return {
             "trace_id": run.trace_id,
             "experiment_id": plan.experiment_id,
             "variant": variant,
             "repetition": repetition,
             "index": run.example.index,
-            "id": run.example.id,
-            "error": None if run.error is None else f"{type(run.error).__name__}: {run.error}"[:2000],
-            "scores": score_example(plan.scorers, arguments),
+            "id": converter.convert(run.example.id),
+            "error": None if error is None else converter.string(error[:2000]),
+            "scores": {converter.label(name): converter.convert(detail) for name, detail in scores.items()},
         }
 
     results = list(pool.map(score, runs))
