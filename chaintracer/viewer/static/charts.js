@@ -104,7 +104,7 @@
     const svg = frame(height, label);
     const left = 170;
     const max = niceMax(Math.max(1, ...items.map((it) => parts.reduce((n, [key]) => n + (it[key] || 0), 0))));
-    const scale = (W - left - 90) / max;
+    const scale = (W - left - 200) / max; // room after the longest bar for its note (tokens, calls, cost)
     items.forEach((it, i) => {
       const y = PAD.top + i * row;
       svg.appendChild(s("text", { class: "tick name", x: left - 8, y: y + 15, "text-anchor": "end", text: it.label }));
