@@ -1,4 +1,4 @@
-"""How fast the viewer lists and opens a session of 10,000 traces / 150,000 spans.
+"""How fast the viewer lists, opens and searches a session of 10,000 traces / 150,000 spans.
 
 What it measures
     A store is built (rows written directly with ``Store.write_session`` and ``EncodedTrace``):
@@ -12,6 +12,10 @@ What it measures
     With Chromium at /usr/bin/chromium it also times the real pages: a first load (navigation
     until the rows or bars are there; includes Chromium starting a renderer process) and moving
     between views inside the app as a user clicks (hash change until the frame that shows them).
+    Full-text search (SQLite FTS5 over every span's name, inputs, outputs, error and attributes)
+    is timed over the whole store and inside the big session, for a rare word (one trace) and a
+    common one (40,000 spans); and once, the upgrade of a store written before the index
+    existed (indexing every stored span).
 
 How to rerun
     .venv/bin/python bench/bench_viewer.py            # full (builds the store: ~30 s on 2 cores)
@@ -27,6 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -43,7 +48,7 @@ if str(REPO_ROOT) not in sys.path:
 
 from chaintracer.encoding import EncodedTrace, iso  # noqa: E402
 from chaintracer.stats import TraceStats  # noqa: E402
-from chaintracer.store import Store  # noqa: E402
+from chaintracer.store import Store, derived  # noqa: E402
 from chaintracer.viewer.server import ViewerServer  # noqa: E402
 
 SPANS_PER_TRACE = 15
@@ -242,6 +247,7 @@ def browser_times(base: str, big: str, seq: int, runs: int) -> list[list[str]]:
         ("sessions list", "#/", "#sessions-table tbody tr"),
         ("session page (trace table)", f"#/session/{big}", "#trace-table tbody tr"),
         ("trace timeline", f"#/session/{big}/trace/{seq}", "#timeline .bar"),
+        ("search in the session", f"#/session/{big}?q={seq}", "#trace-table tr.match-row"),
     ]
     first: dict[str, list[float]] = {label: [] for label, _, _ in views}
     inside: dict[str, list[float]] = {label: [] for label, _, _ in views}
@@ -271,6 +277,19 @@ def browser_times(base: str, big: str, seq: int, runs: int) -> list[list[str]]:
     return rows
 
 
+def time_upgrade(path: str) -> float:
+    """Seconds to index every stored trace afresh, as upgrading a schema-4 store does (rolled back)."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        started = time.perf_counter()
+        derived.index_all(conn)
+        return time.perf_counter() - started
+    finally:
+        conn.execute("ROLLBACK")
+        conn.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="2,000 traces and 5 runs")
@@ -291,6 +310,7 @@ def main(argv: list[str] | None = None) -> int:
         base = server.url.rstrip("/")
         big, other = ids["big"], ids["compare"]
         middle = traces // 2
+        rare = traces - 1  # "question number 9999?": the spans of one trace
         views = [
             ("sessions list", "GET /api/sessions", ["/api/sessions"]),
             ("sessions list, filtered", "GET /api/sessions?status=error&q=big", ["/api/sessions?status=error&q=big"]),
@@ -302,7 +322,11 @@ def main(argv: list[str] | None = None) -> int:
              [f"/api/sessions/{big}/traces?limit=50&offset={max(0, traces - 50)}"]),
             ("trace table: errors only", "GET .../traces?status=error", [f"/api/sessions/{big}/traces?status=error"]),
             ("trace table: slowest first", "GET .../traces?sort=latency", [f"/api/sessions/{big}/traces?sort=latency"]),
-            ("trace table: search", "GET .../traces?q=number 9999", [f"/api/sessions/{big}/traces?q=number%209999"]),
+            ("trace table: search, rare word", "GET .../traces?q=9999", [f"/api/sessions/{big}/traces?q={rare}"]),
+            ("trace table: search, common", "GET .../traces?q=thought", [f"/api/sessions/{big}/traces?q=thought"]),
+            ("search whole store, rare word", "GET /api/search?q=9999", [f"/api/search?q={rare}"]),
+            ("search whole store, common", "GET /api/search?q=thought", ["/api/search?q=thought"]),
+            ("session charts", "GET .../charts", [f"/api/sessions/{big}/charts"]),
             ("trace timeline (one tree)", f"GET .../traces/{middle}", [f"/api/sessions/{big}/traces/{middle}"]),
             ("compare big vs 2nd session", "GET /api/compare?ids=A,B", [f"/api/compare?ids={big},{other}"]),
         ]  # fmt: skip
@@ -317,6 +341,7 @@ def main(argv: list[str] | None = None) -> int:
             if not args.no_browser and Path(CHROMIUM).exists():
                 rows += browser_times(server.url, big, middle, max(3, runs // 4))
             load_after = os.getloadavg()[0]
+            upgrade_s = time_upgrade(path)
         finally:
             server.shutdown()
             server.server_close()
@@ -325,7 +350,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"viewer API over HTTP, big session: {traces:,} traces / {traces * SPANS_PER_TRACE:,} spans; "
           f"{runs} runs per row; milliseconds")  # fmt: skip
     print(table(["view", "call", "median", "p95", "max", "KiB", "< 1 s"], rows))
-    print(f"\nload average {load_before:.1f} -> {load_after:.1f} on {os.cpu_count()} cores (others' work adds noise)")
+    print(f"\nupgrading a store written before the index (schema 4): {upgrade_s:.1f} s to index its "
+          f"{(traces + max(2, traces // 5) + 500) * SPANS_PER_TRACE:,} spans (once, by the first writer)")  # fmt: skip
+    print(f"load average {load_before:.1f} -> {load_after:.1f} on {os.cpu_count()} cores (others' work adds noise)")
     return 0
 
 

@@ -15,15 +15,19 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from chaintracer.kinds import MODEL_KINDS
-from chaintracer.payloads import Converter, mask_string
+from chaintracer.payloads import Converter, safe_str
+from chaintracer.previews import answer_preview, question_preview
+from chaintracer.prices import PriceTable, price_tree
+from chaintracer.redact import clean
 from chaintracer.spans import Span
-from chaintracer.spantree import one_line
 from chaintracer.stats import TraceStats
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
-PREVIEW_CHARS = 300
-
+# Spans nested deeper hang under their ancestor at this depth, marked with "depth_capped":
+# every JSON reader (Python's json, the viewer) parses the tree without hitting a recursion limit.
+MAX_SPAN_DEPTH = 64
+STATUSES = ("ok", "error", "incomplete")
 
 _iso_second: tuple[int, str] = (-1, "")
 
@@ -76,31 +80,41 @@ class _TraceContext:
     end_default: int  # end time given to spans that never ended
     stats: TraceStats
     artifacts: dict[str, tuple[str, str]]
+    notes: set[str] = field(default_factory=set)  # what the converter changed silently in a span
 
 
 class TraceEncoder:
-    """Encodes finished traces with one payload converter (size limit, masking, adapter hook)."""
+    """Encodes finished traces with one payload converter (size limit, masking, adapter hook).
 
-    def __init__(self, converter: Converter, analyze: ModelSpanAnalyzer | None = None) -> None:
+    Model spans get ``attributes.cost`` from ``prices`` (default: the shipped table and
+    ``$CHAINTRACER_PRICES``), and the trace's stats their costs.
+    """
+
+    def __init__(
+        self, converter: Converter, analyze: ModelSpanAnalyzer | None = None, prices: PriceTable | None = None
+    ) -> None:
         self.converter = converter
         self.analyze = analyze
+        self.prices = prices if prices is not None else PriceTable.load()
 
     def encode(self, root: Span) -> EncodedTrace:
-        """The encoded form of the trace rooted at ``root``."""
+        """The encoded form of the trace rooted at ``root``; a value that cannot be read is marked, not fatal."""
         stats = TraceStats()
         artifacts: dict[str, tuple[str, str]] = {}
-        end_default = root.end_ns if root.end_ns is not None else root.start_ns
-        context = _TraceContext(str(root.trace_id), end_default, stats, artifacts)
-        tree = self._span(root, None, context)
+        end_default = max(root.end_ns if root.end_ns is not None else root.start_ns, root.start_ns)
+        trace_id = _id_text(root.trace_id)
+        context = _TraceContext(trace_id, end_default, stats, artifacts)
+        tree = self._tree(root, context)
+        price_tree(tree, self.prices, stats)
         return EncodedTrace(
-            trace_id=str(root.trace_id),
-            name=root.name,
-            kind=root.kind,
+            trace_id=trace_id,
+            name=tree["name"],
+            kind=tree["kind"],
             status=tree["status"],
             start_ns=root.start_ns,
             end_ns=end_default,
-            input_preview=preview(tree["inputs"]),
-            output_preview=preview(tree["outputs"] if tree["error"] is None else tree["error"]["message"]),
+            input_preview=question_preview(tree),
+            output_preview=answer_preview(tree),
             stats=stats,
             tree_json=json.dumps(tree, ensure_ascii=False, separators=(",", ":"), allow_nan=False),
             artifacts=artifacts,
@@ -110,13 +124,13 @@ class TraceEncoder:
         """A trace that could not be encoded, kept as its root's name, kind, times and the reason."""
         end_ns = root.end_ns if root.end_ns is not None else root.start_ns
         message = f"chaintracer could not encode this trace: {type(error).__name__}"
-        trace_id = str(root.trace_id)
+        trace_id = _id_text(root.trace_id)
         tree = {
-            "span_id": str(root.span_id),
+            "span_id": _id_text(root.span_id),
             "trace_id": trace_id,
             "parent_id": None,
-            "name": str(root.name),
-            "kind": str(root.kind),
+            "name": self.converter.string(safe_str(root.name)),  # masked: it is written too
+            "kind": root.kind if type(root.kind) is str else "chain",
             "status": "error",
             "error": {"type": "EncodingError", "message": message, "traceback": None},
             "start_time": iso(root.start_ns),
@@ -142,55 +156,111 @@ class TraceEncoder:
             tree_json=json.dumps(tree, ensure_ascii=True),
         )
 
+    def _tree(self, root: Span, context: _TraceContext) -> dict[str, Any]:
+        """The encoded tree, built without recursion; a span reachable twice is encoded once."""
+        tree = self._span(root, None, context)
+        seen = {id(root)}  # a children list edited by hand may hold a cycle
+        stack: list[tuple[Span, dict[str, Any], int]] = [(root, tree, 0)]
+        while stack:
+            span, encoded, depth = stack.pop()
+            if not span.children:
+                continue
+            if depth + 1 >= MAX_SPAN_DEPTH:
+                encoded["children"] = self._flattened(span, depth + 1, seen, context)
+                continue
+            siblings = encoded["children"]
+            for child in sorted(span.children, key=_start):
+                if id(child) not in seen:
+                    seen.add(id(child))
+                    child_encoded = self._span(child, encoded["span_id"], context)
+                    siblings.append(child_encoded)
+                    stack.append((child, child_encoded, depth + 1))
+        return tree
+
+    def _flattened(self, anchor: Span, depth: int, seen: set[int], context: _TraceContext) -> list[dict[str, Any]]:
+        """Every descendant of ``anchor`` (at the depth cap) as its children, in start order, marked."""
+        anchor_id = _id_text(anchor.span_id)
+        flat: list[tuple[int, dict[str, Any]]] = []
+        pending = [(child, anchor_id, depth) for child in anchor.children]
+        while pending:
+            span, parent_id, level = pending.pop()
+            if id(span) in seen:
+                continue
+            seen.add(id(span))
+            encoded = self._span(span, anchor_id, context)
+            encoded["attributes"]["depth_capped"] = {"parent_id": parent_id, "depth": level}
+            flat.append((span.start_ns, encoded))
+            pending.extend((child, encoded["span_id"], level + 1) for child in span.children)
+        flat.sort(key=lambda item: item[0])
+        return [encoded for _, encoded in flat]
+
     def _span(self, span: Span, parent_id: str | None, context: _TraceContext) -> dict[str, Any]:
-        convert = self.converter.convert
-        span_id = str(span.span_id)
+        """One span without its children (payloads that cannot be read are marked by the converter)."""
+        converter = self.converter
+        convert = converter.convert
+        notes = context.notes  # empty between spans: emptied below when a span needed it
         status = span.status if span.end_ns is not None else "incomplete"
-        attributes = convert(span.attributes) if span.attributes else {}
+        if status not in STATUSES:
+            status = "ok"
+        attributes = convert(span.attributes, notes) if span.attributes else {}
         if not isinstance(attributes, dict):  # over max_payload_bytes: keep the marker under a key
             attributes = {"_attributes": attributes}
         _readable_times(attributes, span)
         encoded = {
-            "span_id": span_id,
+            "span_id": _id_text(span.span_id),
             "trace_id": context.trace_id,
             "parent_id": parent_id,
-            "name": span.name,
-            "kind": span.kind,
+            "name": converter.label(span.name) if type(span.name) is str else converter.label(safe_str(span.name)),
+            "kind": span.kind if type(span.kind) is str else "chain",
             "status": status,
             "error": self._error(span.error) if status == "error" else None,
             "start_time": iso(span.start_ns),
-            "end_time": iso(span.end_ns if span.end_ns is not None else max(context.end_default, span.start_ns)),
-            "inputs": convert(span.inputs),
-            "outputs": convert(span.outputs),
+            # A manual span may say it ended before it started: shown as ending when it started.
+            "end_time": iso(max(span.end_ns if span.end_ns is not None else context.end_default, span.start_ns)),
+            "inputs": convert(span.inputs, notes),
+            "outputs": convert(span.outputs, notes),
             "attributes": attributes,
-            "metrics": convert(span.metrics) if span.metrics else {},
+            "metrics": convert(span.metrics, notes) if span.metrics else {},
             "children": [],
         }
-        if self.analyze is not None and span.kind in MODEL_KINDS and status == "ok":
+        if notes:
+            attributes["encoding_notes"] = sorted(notes)
+            notes.clear()
+        if self.analyze is not None and encoded["kind"] in MODEL_KINDS and status == "ok":
             self.analyze(span, encoded, context.artifacts)
         _count(span, status, encoded, context.stats)
-        children = sorted(span.children, key=lambda child: child.start_ns)
-        encoded["children"] = [self._span(child, span_id, context) for child in children]
         return encoded
 
     def _error(self, error: Any) -> dict[str, Any]:
+        """The ``{type, message, traceback}`` of a failed span, masked; never raises."""
+        string = self.converter.string
         if isinstance(error, BaseException):
             try:
                 trace_text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
             except Exception:
                 trace_text = None
             return {
-                "type": type(error).__name__,
-                "message": self.converter._string(str(error)),
-                "traceback": None if trace_text is None else mask_string(trace_text),
+                "type": clean(type(error).__name__),
+                "message": string(safe_str(error)),
+                "traceback": None if trace_text is None else string(trace_text),
             }
         if isinstance(error, dict):
+            trace_text = error.get("traceback")
             return {
-                "type": str(error.get("type") or "Error"),
-                "message": self.converter._string(str(error.get("message") or "")),
-                "traceback": None if error.get("traceback") is None else mask_string(str(error["traceback"])),
+                "type": string(safe_str(error.get("type") or "Error")),
+                "message": string(safe_str(error.get("message") or "")),
+                "traceback": None if trace_text is None else string(safe_str(trace_text)),
             }
-        return {"type": "Error", "message": "" if error is None else str(error), "traceback": None}
+        return {"type": "Error", "message": "" if error is None else string(safe_str(error)), "traceback": None}
+
+
+def _start(span: Span) -> int:
+    return span.start_ns
+
+
+def _id_text(span_id: Any) -> str:
+    """A span or trace id as text (ids are not masked: a mask must not merge two spans)."""
+    return clean(span_id if type(span_id) is str else safe_str(span_id))
 
 
 def _readable_times(attributes: dict[str, Any], span: Span) -> None:
@@ -206,7 +276,7 @@ def _readable_times(attributes: dict[str, Any], span: Span) -> None:
 
 
 def _count(span: Span, status: str, encoded: dict[str, Any], stats: TraceStats) -> None:
-    family = stats.count_span(span.kind, status)
+    family = stats.count_span(encoded["kind"], status)
     attributes = encoded["attributes"]
     if family == "llm":
         stats.llm_streams += span.chunks
@@ -219,17 +289,3 @@ def _count(span: Span, status: str, encoded: dict[str, Any], stats: TraceStats) 
     for name, value in encoded["metrics"].items():
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             stats.add_metric(name, value)
-
-
-def preview(value: Any) -> str:
-    """A one-line text of a JSON value for tables (the first few hundred characters)."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        text = value
-    elif isinstance(value, dict) and len(value) == 1:
-        (only,) = value.values()
-        text = only if isinstance(only, str) else json.dumps(only, ensure_ascii=False)
-    else:
-        text = json.dumps(value, ensure_ascii=False)
-    return one_line(text, PREVIEW_CHARS)

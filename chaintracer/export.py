@@ -1,4 +1,4 @@
-"""The JSON export contract (see ARCHITECTURE.md): a pure function of what the store holds.
+"""The JSON export contract (docs/architecture.md): a pure function of what the store holds.
 
 Scores and human feedback are stored apart from the traces (they arrive after a trace is
 written); reading merges them in: an evaluated trace's root span gets ``"scores"``, a span

@@ -1,7 +1,10 @@
 """JSON-safe conversion of whatever a framework hands us: size limits, cycles, secrets masked.
 
-Runs off the hot path (in the encoding worker or at flush). It never raises and never drops a
-value: what cannot be represented becomes a short, typed description of it.
+Runs off the hot path (in the encoding worker or at flush). It is total: any Python value
+becomes a JSON value that encodes as UTF-8, or a short typed description of it. It never
+raises and never drops a value; a value it cannot read (a ``__repr__`` that raises, a property
+that raises) is described by its type, and only that value is. Secrets are masked by the rules
+of ``chaintracer.redact``.
 """
 
 from __future__ import annotations
@@ -11,98 +14,49 @@ import dataclasses
 import enum
 import json
 import math
-import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, time
 from decimal import Decimal
+from itertools import islice
 from pathlib import PurePath
 from typing import Any
 from uuid import UUID
 
-MASK = "***"
+from chaintracer.redact import MASK, Mask, Redactor, clean, has_surrogates, is_secret_key
 
-# Key names whose values are credentials. Deliberately does not match token *counts*
-# ("max_tokens", "total_tokens", "token_usage").
-_SECRET_KEY = re.compile(
-    r"(api[_-]?key|apikey|secret|passw(or)?d|authorization|credential|private[_-]?key|"
-    r"access[_-]?key|(access|auth|bearer|session|refresh|api)[_-]?token|^token$|^key$|cookie)",
-    re.IGNORECASE,
-)
-# Text that looks like a provider key or a bearer token, wherever it stands in a string.
-_SECRET_IN_TEXT = re.compile(
-    r"(?<![A-Za-z0-9])(?:sk-|sk_|rk_|pk_live_|ghp_|gho_|ghs_|github_pat_|hf_|xox[abpr]-|AKIA|AIza|glpat-)[A-Za-z0-9_\-]{16,}"
-    r"|(?<=Bearer )[A-Za-z0-9\-._~+/]{16,}=*"
-)
+__all__ = ["MASK", "NOT_SIMPLIFIED", "Converter", "is_secret_key"]
 
 MAX_DEPTH = 24
 MAX_ITEMS = 1000
+ARRAY_PREVIEW = 10  # values shown of an array, a series, an index
+FRAME_PREVIEW = 3  # rows shown of a data frame (at most 20 of its columns)
+# Ints beyond this stay exact but are stored as text: JSON readers turn them into floats or
+# infinity, and Python's own json refuses more than 4,300 digits.
+BIG_INT = 10**300
+SHORT_CHARS = 64  # texts up to this length are cached with their masked form (they repeat)
+CACHE_SIZE = 4096  # entries per cache; a full cache starts over
+LABEL_CHARS = 256  # longer keys and span names are texts: cut to the byte limit, not cached
+SURROGATES_NOTE = "invalid Unicode (lone surrogates) replaced by U+FFFD"
+# Libraries whose array-likes are summarised rather than walked or printed whole.
+ARRAY_MODULES = frozenset({"numpy", "pandas", "torch", "tensorflow", "jax", "jaxlib", "cupy", "polars", "pyarrow"})
+# A key that is a secret elsewhere but not beside this sibling: OpenAI logprobs entries
+# ({"token": "Hello", "logprob": -0.1}) hold generated text under "token".
+KEPT_BESIDE = {"token": "logprob"}
 
 Simplifier = Callable[[Any], Any]
 
 
-def is_secret_key(key: str) -> bool:
-    """True when a mapping key names a credential."""
-    return bool(_SECRET_KEY.search(key))
-
-
-# Every match of _SECRET_IN_TEXT contains one of these; testing for them first is ~4x cheaper
-# than running the regex (a lookbehind at every position) over text that holds no key.
-_SECRET_HINTS = (
-    "sk-",
-    "sk_",
-    "rk_",
-    "pk_live_",
-    "ghp_",
-    "gho_",
-    "ghs_",
-    "github_pat_",
-    "hf_",
-    "xox",
-    "AKIA",
-    "AIza",
-    "glpat-",
-    "Bearer ",
-)
-
-
-def mask_string(value: str) -> str:
-    """Masks provider keys and bearer tokens inside a string."""
-    # Exact and cheap: every pattern above is at least 19 characters and contains "_" or "-"
-    # or is AKIA/AIza/"Bearer "; most text fails this before any substring search runs.
-    if len(value) < 19 or not (
-        "_" in value or "-" in value or "AKIA" in value or "AIza" in value or "Bearer " in value
-    ):
-        return value
-    if not any(hint in value for hint in _SECRET_HINTS):
-        return value
-    return _SECRET_IN_TEXT.sub(MASK, value)
-
-
-_KEY_CACHE: dict[str, tuple[str, bool]] = {}
-_KEY_CACHE_MAX = 4096
-
-
-def _key(name: str) -> tuple[str, bool]:
-    """The stored form of a mapping key and whether its value is a secret (keys repeat a lot)."""
-    hit = _KEY_CACHE.get(name)
-    if hit is None:
-        masked = mask_string(name)
-        hit = (masked, is_secret_key(masked))
-        if len(_KEY_CACHE) < _KEY_CACHE_MAX:
-            _KEY_CACHE[name] = hit
-    return hit
-
-
 class _Walk:
-    """State of one conversion: containers on the current path (cycles) and a size bound."""
+    """State of one conversion: containers on the current path (cycles), a size bound, notes."""
 
-    __slots__ = ("seen", "size")
+    __slots__ = ("notes", "seen", "size")
 
-    def __init__(self) -> None:
+    def __init__(self, notes: set[str] | None) -> None:
         self.seen: set[int] = set()
         # Characters of text and structure so far. The JSON is at most 6 bytes per such
         # character (a \u00XX escape; UTF-8 needs at most 4), so a small walk needs no dumps.
         self.size = 0
+        self.notes = notes
 
 
 class _NotSimplified:
@@ -113,20 +67,30 @@ NOT_SIMPLIFIED: Any = _NotSimplified()
 
 
 class Converter:
-    """Turns arbitrary objects into JSON values under a byte budget.
+    """Turns arbitrary objects into JSON values under a byte budget, secrets masked.
 
     ``simplify`` is the adapter's hook: it turns a framework object (a message, a document)
     into plain data, or returns ``NOT_SIMPLIFIED``. It must not raise; if it does, the value is
-    described by its type instead.
+    described by its type instead. ``mask`` is the user's extra masking function (see
+    ``chaintracer.redact``).
     """
 
-    def __init__(self, max_payload_bytes: int, simplify: Simplifier | None = None) -> None:
+    def __init__(self, max_payload_bytes: int, simplify: Simplifier | None = None, mask: Mask | None = None) -> None:
         self.max_payload_bytes = max_payload_bytes
         self.simplify = simplify
+        self.redactor = Redactor(mask)
+        # Keys and span names repeat a lot: their masked form and whether they name a secret.
+        self._labels: dict[str, tuple[str, bool]] = {}
+        self._short: dict[str, str] = {}  # short texts and their masked form
+        # Short texts skip the byte limit check, so only when no short text can exceed it.
+        self._short_chars = SHORT_CHARS if max_payload_bytes >= 4 * SHORT_CHARS else -1
 
-    def convert(self, value: Any) -> Any:
-        """A JSON-safe, masked copy of ``value``; oversized results carry a visible marker."""
-        walk = _Walk()
+    def convert(self, value: Any, notes: set[str] | None = None) -> Any:
+        """A JSON-safe, masked copy of ``value``; oversized results carry a visible marker.
+
+        What was changed silently on the way (invalid Unicode) is added to ``notes``.
+        """
+        walk = _Walk(notes)
         result = self._convert(value, 0, walk)
         if isinstance(result, (dict, list)) and walk.size * 6 + 64 > self.max_payload_bytes:
             size = len(json.dumps(result, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
@@ -139,95 +103,153 @@ class Converter:
                 }
         return result
 
+    def text(self, value: str) -> str:
+        """``value`` valid as UTF-8 and masked, whole (for the texts metrics are computed from)."""
+        return self.redactor.text(value)
+
+    def string(self, value: str) -> str:
+        """``value`` valid as UTF-8, masked and cut to ``max_payload_bytes`` (messages, tracebacks)."""
+        return self._string(value, _Walk(None))
+
+    def label(self, value: str) -> str:
+        """A short, repeated text (a span name, a key) valid and masked; cached."""
+        return self._label(value)[0]
+
+    def _label(self, name: str) -> tuple[str, bool]:
+        hit = self._labels.get(name)
+        if hit is None:
+            if len(name) > LABEL_CHARS:  # a text, not a name: cut, never cached, never a credential's name
+                return self.string(name), False
+            hit = (self.redactor.text(name), is_secret_key(name))
+            if len(self._labels) >= CACHE_SIZE:
+                self._labels.clear()
+            self._labels[name] = hit
+        return hit
+
     def _convert(self, value: Any, depth: int, walk: _Walk) -> Any:
         if value is None or value is True or value is False:
             walk.size += 5
             return value
         kind = type(value)
         if kind is str:
-            return self._string(value, walk)
-        if kind is int or kind is float:
+            walk.size += len(value) + 2
+            if len(value) <= self._short_chars:  # short texts repeat (tags, labels, enum-like values)
+                hit = self._short.get(value)
+                if hit is not None:
+                    return hit
+            return self._text(value, walk)
+        if kind is int:
             walk.size += 24
-            return value if kind is int or math.isfinite(value) else repr(value)
-        if depth >= MAX_DEPTH:
-            return f"<{type(value).__name__}: nested too deep>"
-        ident = id(value)
-        if ident in walk.seen:
-            return f"<cycle: {type(value).__name__}>"
-        # Concrete dicts and lists first: most payloads are made of them, and the abstract
-        # isinstance checks below cost several times more.
-        if kind is dict or (kind is not list and kind is not tuple and isinstance(value, Mapping)):
-            walk.seen.add(ident)
-            try:
-                return self._mapping(value, depth, walk)
-            finally:
-                walk.seen.discard(ident)
-        if kind is list or kind is tuple or isinstance(value, (list, tuple, set, frozenset)):
-            walk.seen.add(ident)
-            try:
-                items = sorted(value, key=repr) if isinstance(value, (set, frozenset)) else value
-                walk.size += 2 + len(items)
-                out = [self._convert(item, depth + 1, walk) for item in items[:MAX_ITEMS]]
-                if len(items) > MAX_ITEMS:
-                    out.append(f"... [truncated: {len(items) - MAX_ITEMS} more items]")
-                return out
-            finally:
-                walk.seen.discard(ident)
+            return value if -BIG_INT < value < BIG_INT else self._string(_int_text(value), walk)
+        if kind is float:
+            walk.size += 24
+            return value if math.isfinite(value) else repr(value)
+        try:
+            if depth >= MAX_DEPTH:
+                return f"<{_type_name(value)}: nested too deep>"
+            ident = id(value)
+            if ident in walk.seen:
+                return f"<cycle: {_type_name(value)}>"
+            # Concrete dicts and lists first: most payloads are made of them, and the abstract
+            # isinstance checks below cost several times more.
+            if kind is dict or (kind is not list and kind is not tuple and isinstance(value, Mapping)):
+                walk.seen.add(ident)
+                try:
+                    return self._mapping(value, depth, walk)
+                finally:
+                    walk.seen.discard(ident)
+            if kind is list or kind is tuple or isinstance(value, (list, tuple, set, frozenset)):
+                walk.seen.add(ident)
+                try:
+                    return self._sequence(value, depth, walk)
+                finally:
+                    walk.seen.discard(ident)
+            return self._scalar_or_object(value, kind, depth, walk)
+        except Exception as exc:  # a hostile value: describe it, keep everything around it
+            return {"_type": _type_name(value), "error": f"could not be read: {type(exc).__name__}"}
+
+    def _scalar_or_object(self, value: Any, kind: type, depth: int, walk: _Walk) -> Any:
         if isinstance(value, enum.Enum):
             return self._convert(value.value, depth + 1, walk)
-        if isinstance(value, (str, int, float)):  # subclasses
+        if isinstance(value, (str, int, float)):  # subclasses, read without their overrides
             return self._convert(_base(value), depth, walk)
         walk.size += 64  # the short descriptions below
         if isinstance(value, (bytes, bytearray, memoryview)):
-            raw = bytes(value)
-            preview = base64.b64encode(raw[:48]).decode()
-            return {"_type": "bytes", "length": len(raw), "base64_preview": preview}
+            view = memoryview(value).cast("B")
+            preview = base64.b64encode(view[:48].tobytes()).decode()
+            return {"_type": "bytes", "length": view.nbytes, "base64_preview": preview}
         if isinstance(value, (datetime, date, time)):
-            return value.isoformat()
+            return self._string(value.isoformat(), walk)
         if isinstance(value, (UUID, PurePath, Decimal)):
-            return str(value)
+            return self._string(str(value), walk)
         if isinstance(value, BaseException):
-            return {"_type": type(value).__name__, "message": self._string(str(value), walk)}
-        if type(value).__name__ in ("SecretStr", "SecretBytes"):
+            return {"_type": _type_name(value), "message": self._string(safe_str(value), walk)}
+        if kind.__name__ in ("SecretStr", "SecretBytes"):
             return MASK
+        ident = id(value)
         walk.seen.add(ident)
         try:
             return self._object(value, depth, walk)
         finally:
             walk.seen.discard(ident)
 
-    def _string(self, value: str, walk: _Walk | None = None) -> str:
-        if walk is not None:
-            walk.size += len(value) + 2
+    def _string(self, value: str, walk: _Walk) -> str:
+        walk.size += len(value) + 2
+        return self._text(value, walk)
+
+    def _text(self, value: str, walk: _Walk) -> str:
+        """``value`` made valid, masked and cut to the byte limit (its size already counted)."""
         limit = self.max_payload_bytes
         original_chars = len(value)
         # Cut before masking so a huge string is not scanned whole; the margin keeps a key that
         # straddles the limit whole for the mask, and the byte cut below is exact.
         if original_chars > limit + 256:
             value = value[: limit + 256]
-        value = mask_string(value)
-        if len(value) > limit // 4 and len(value.encode("utf-8")) > limit:
-            kept = value.encode("utf-8")[:limit].decode("utf-8", "ignore")
-            value = kept + f"... [truncated: {original_chars - len(kept)} more chars]"
-        return value
+        cacheable = original_chars <= self._short_chars
+        if not value.isascii() and has_surrogates(value):
+            value = clean(value)
+            cacheable = False  # the note must be taken each time
+            if walk.notes is not None:
+                walk.notes.add(SURROGATES_NOTE)
+        masked = self.redactor.mask_clean(value)
+        if len(masked) > limit // 4 and len(masked.encode("utf-8")) > limit:
+            kept = masked.encode("utf-8")[:limit].decode("utf-8", "ignore")
+            masked = kept + f"... [truncated: {original_chars - len(kept)} more chars]"
+        if cacheable:
+            if len(self._short) >= CACHE_SIZE:
+                self._short.clear()
+            self._short[value] = masked
+        return masked
 
     def _mapping(self, value: Mapping[Any, Any], depth: int, walk: _Walk) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        try:
-            items = list(value.items())
-        except Exception:
-            return {"_type": type(value).__name__, "repr": self._string(_safe_repr(value), walk)}
+        total = len(value)
         walk.size += 2
-        for index, (key, item) in enumerate(items):
-            if index >= MAX_ITEMS:
-                out["_truncated_items"] = len(items) - MAX_ITEMS
-                break
-            name, secret = _key(key if type(key) is str else _key_text(key))
+        labels = self._labels
+        convert = self._convert
+        for key, item in value.items() if total <= MAX_ITEMS else islice(value.items(), MAX_ITEMS):
+            hit = labels.get(key) if type(key) is str else None
+            name, secret = hit if hit is not None else self._label(key if type(key) is str else _key_text(key))
             walk.size += len(name) + 4
-            if secret and item is not None and item != "":
+            if secret and _maskable(item) and not (name in KEPT_BESIDE and KEPT_BESIDE[name] in value):
                 out[name] = MASK
             else:
-                out[name] = self._convert(item, depth + 1, walk)
+                out[name] = convert(item, depth + 1, walk)
+        if total > MAX_ITEMS:
+            out["_truncated_items"] = total - MAX_ITEMS
+        return out
+
+    def _sequence(self, value: Any, depth: int, walk: _Walk) -> list[Any]:
+        total = len(value)
+        if isinstance(value, (set, frozenset)):
+            # Sorted for a stable order; by a repr that cannot raise, as members need not compare.
+            items = sorted(value, key=safe_repr) if total <= MAX_ITEMS else list(islice(value, MAX_ITEMS))
+        else:
+            items = value if total <= MAX_ITEMS else value[:MAX_ITEMS]
+        walk.size += 2 + total
+        out = [self._convert(item, depth + 1, walk) for item in items]
+        if total > MAX_ITEMS:
+            out.append(f"... [truncated: {total - MAX_ITEMS} more items]")
         return out
 
     def _object(self, value: Any, depth: int, walk: _Walk) -> Any:
@@ -238,6 +260,10 @@ class Converter:
                 simple = NOT_SIMPLIFIED
             if simple is not NOT_SIMPLIFIED and simple is not value:
                 return self._convert(simple, depth + 1, walk)
+        if type(value).__module__.partition(".")[0] in ARRAY_MODULES:
+            summary = _array_summary(value)
+            if summary is not None:
+                return self._convert(summary, depth + 1, walk)
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
             fields = {f.name: getattr(value, f.name, None) for f in dataclasses.fields(value)}
             return self._convert(fields, depth + 1, walk)
@@ -247,27 +273,115 @@ class Converter:
                 return self._convert(dump(), depth + 1, walk)
             except Exception:
                 pass
-        return {"_type": type(value).__name__, "repr": self._string(_safe_repr(value), walk)}
+        return {"_type": _type_name(value), "repr": self._string(safe_repr(value), walk)}
+
+
+def _maskable(item: Any) -> bool:
+    """Whether a secret key's value is worth masking: not ``None`` nor an empty string."""
+    return item is not None and not (type(item) is str and not item)
+
+
+def _array_summary(value: Any) -> Any:
+    """Shape, dtype and the first few values of a numpy/pandas/torch... object; a scalar's value.
+
+    Duck-typed (numpy and pandas are never imported here). ``None`` for objects of those
+    libraries that are not array-like: they are described by their repr.
+    """
+    shape = getattr(value, "shape", None)
+    dtype = getattr(value, "dtype", None)
+    if shape is None:
+        return None
+    shape = [int(size) for size in shape]
+    if not shape and callable(getattr(value, "item", None)):
+        return value.item()  # numpy scalars and 0-d arrays: the Python number or string
+    summary: dict[str, Any] = {"_type": type(value).__name__, "shape": shape}
+    iloc = getattr(value, "iloc", None)
+    columns = getattr(value, "columns", None)
+    if iloc is not None and columns is not None:  # a pandas DataFrame
+        dtypes = getattr(value, "dtypes", None)
+        summary["columns"] = list(columns[:20])
+        if dtypes is not None:
+            summary["dtypes"] = [str(kind) for kind in list(dtypes)[:20]]
+        summary["head"] = iloc[:FRAME_PREVIEW, :20].to_dict(orient="records")
+        return summary
+    if dtype is None:
+        return None
+    summary["dtype"] = str(dtype)
+    if iloc is not None:  # a pandas Series
+        summary["name"] = getattr(value, "name", None)
+    try:
+        summary["head"] = _head(value, iloc)
+    except Exception:  # the summary stands without its values
+        summary["head"] = "<values could not be read>"
+    return summary
+
+
+def _head(value: Any, iloc: Any) -> list[Any]:
+    """The first ``ARRAY_PREVIEW`` values of a one- or many-dimensional array-like, flattened."""
+    if iloc is not None:
+        head = iloc[:ARRAY_PREVIEW]
+    elif getattr(value, "flat", None) is not None:  # numpy: slicing .flat copies only the slice
+        head = value.flat[:ARRAY_PREVIEW]
+    elif callable(getattr(value, "reshape", None)):  # torch, tensorflow, jax
+        head = value.reshape(-1)[:ARRAY_PREVIEW]
+    else:  # a pandas Index
+        head = value[:ARRAY_PREVIEW]
+    return head.tolist() if callable(getattr(head, "tolist", None)) else list(head)
 
 
 def _base(value: Any) -> Any:
-    for base in (bool, int, float, str):
-        if isinstance(value, base):
-            return base(value)
-    return value
+    # The base type's own conversion: a subclass's __str__/__int__ override may raise or lie.
+    if isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int):
+        return int.__int__(value)
+    if isinstance(value, float):
+        return float.__float__(value)
+    return str.__str__(value)
+
+
+def _int_text(value: int) -> str:
+    """A huge int as text: its digits, or (past Python's digit limit) its magnitude."""
+    try:
+        return str(value)
+    except ValueError:
+        digits = int(value.bit_length() * math.log10(2)) + 1
+        if value.bit_length() > 1_000_000:  # even the magnitude would cost seconds
+            return f"<int: about {digits} digits>"
+        return f"<int: about {digits} digits, {Decimal(value):.12e}>"
 
 
 def _key_text(key: Any) -> str:
     if isinstance(key, enum.Enum):
         key = key.value
-    return key if isinstance(key, str) else _safe_repr(key) if not isinstance(key, (int, float)) else str(key)
+    if isinstance(key, str):
+        return str.__str__(key)
+    if isinstance(key, (bool, float)):
+        return str(key)
+    if isinstance(key, int):
+        return _int_text(int.__int__(key))
+    return safe_repr(key)
 
 
-def _safe_repr(value: Any) -> str:
+def _type_name(value: Any) -> str:
+    return clean(type(value).__name__)
+
+
+def safe_str(value: Any) -> str:
+    """``str(value)``, or a description naming its type when its ``__str__`` raises."""
+    try:
+        text = str(value)
+    except Exception as exc:
+        return f"<{_type_name(value)}: str() failed with {type(exc).__name__}>"
+    return text if type(text) is str else str.__str__(text)
+
+
+def safe_repr(value: Any) -> str:
+    """``repr(value)`` cut to 2,000 characters, or a description when its ``__repr__`` raises."""
     try:
         text = repr(value)
     except Exception as exc:  # a user's __repr__ may raise; describe it instead
-        return f"<{type(value).__name__}: repr failed with {type(exc).__name__}>"
+        return f"<{_type_name(value)}: repr failed with {type(exc).__name__}>"
     if len(text) > 2000:
         text = text[:2000] + "..."
     return text

@@ -15,8 +15,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chaintracer.encoding import EncodedTrace, iso
+from chaintracer.environment import environment
+from chaintracer.payloads import Converter
 from chaintracer.settings import Settings
 from chaintracer.stats import TraceStats
+
+# Free-text session fields: masked (and made valid UTF-8) like any payload text.
+TEXT_FIELDS = ("project", "entity", "name", "group", "job_type", "notes")
 
 
 @dataclass(frozen=True)
@@ -35,8 +40,8 @@ class SessionInfo:
 
     def _repr_html_(self) -> str:
         """The session's summary and trace table, inline in Jupyter."""
+        from chaintracer.notebook import session_html  # Jupyter only: the store reads load on display
         from chaintracer.store import Store
-        from chaintracer.viewer.report import session_html
 
         store = Store(self.store, create=False)
         try:
@@ -60,6 +65,7 @@ class Session:
         self._latencies: list[float] = []
         self._trace_errors = 0
         self._counters: dict[str, int] = {}
+        self._converter = Converter(settings.max_payload_bytes, mask=settings.mask)
 
     def add(self, trace: EncodedTrace) -> None:
         with self._lock:
@@ -111,12 +117,22 @@ class Session:
             "entity": settings.entity,
             "started_at": iso(self.started_ns),
             "ended_at": iso(time.time_ns()),
-            "config": {**settings.as_config(), **config},
+            "config": {**settings.as_config(), "environment": environment(), **config},
             "summary": self.summary(),
             "model": model,
         }
         record.update(fields)
         record["name"] = name
+        return self._masked(record)
+
+    def _masked(self, record: dict[str, Any]) -> dict[str, Any]:
+        """The session's texts, tags and config with the secret rules applied."""
+        converter = self._converter
+        for key in TEXT_FIELDS:
+            if isinstance(record.get(key), str):
+                record[key] = converter.string(record[key])
+        record["tags"] = [converter.string(tag) for tag in record.get("tags") or ()]
+        record["config"] = converter.convert(record["config"])
         return record
 
     def summary(self) -> dict[str, Any]:

@@ -9,21 +9,28 @@
 | max_queue_bytes    | CHAINTRACER_MAX_QUEUE_BYTES    | 16777216 (16 MiB)  |
 | backends           | CHAINTRACER_BACKENDS (a,b)     | ("local",)         |
 | otlp_endpoint      | OTEL_EXPORTER_OTLP_ENDPOINT... | localhost:4318     |
+| prices             | CHAINTRACER_PRICES (a file)    | chaintracer/prices.json |
 
 The OTLP exporter reads the other OpenTelemetry variables itself (headers, timeout, resource).
+``prices`` (USD per 1M input/output tokens per model) extends the shipped table and the
+``CHAINTRACER_PRICES`` file rather than replacing them: see ``chaintracer.prices``.
 
 Everything else (entity, name, tags, group, job_type, notes, complexity_metrics, visualize,
-stream_logs, metrics_lang, spacy_model, analyze_prompts) is an argument only. A bad value
-raises ``ValueError``/``TypeError`` naming it.
+stream_logs, metrics_lang, spacy_model, analyze_prompts, mask) is an argument only. A bad value
+raises ``ValueError``/``TypeError`` naming it. ``mask`` is a function ``text -> text`` run after
+the built-in secret rules of ``chaintracer.redact`` on every text that leaves the process.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from chaintracer.prices import parse
+from chaintracer.redact import Mask, check_mask
 
 DEFAULT_STORE = "chaintracer.db"
 DEFAULT_MAX_PAYLOAD_BYTES = 65536
@@ -57,11 +64,15 @@ class Settings:
     metrics_lang: str = "en_US"
     spacy_model: str = "en_core_web_sm"
     analyze_prompts: bool = False
+    mask: Mask | None = None
+    # The user's own prices (model -> {"input", "output"} USD per 1M tokens), checked.
+    prices: dict[str, dict[str, float]] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def as_config(self) -> dict[str, Any]:
         """The settings as a plain dict, for a session's config."""
-        config = asdict(self)
+        config = asdict(replace(self, mask=None))  # a function is named, never copied
+        config["mask"] = None if self.mask is None else _callable_name(self.mask)
         config["tags"] = list(self.tags)
         config["backends"] = list(self.backends)
         extra = config.pop("extra")
@@ -105,7 +116,21 @@ def resolve(**arguments: Any) -> Settings:
         metrics_lang=_text("metrics_lang", arguments.get("metrics_lang") or "en_US"),
         spacy_model=_text("spacy_model", arguments.get("spacy_model") or "en_core_web_sm"),
         analyze_prompts=_flag("analyze_prompts", arguments.get("analyze_prompts", False)),
+        mask=check_mask(arguments.get("mask")),
+        prices=_prices(arguments.get("prices")),
     )
+
+
+def _callable_name(function: Any) -> str:
+    module = getattr(function, "__module__", None) or ""
+    name = getattr(function, "__qualname__", None) or type(function).__qualname__
+    return f"{module}.{name}" if module else name
+
+
+def _prices(value: Any) -> dict[str, dict[str, float]]:
+    if value is None:
+        return {}
+    return {name: {"input": price.input, "output": price.output} for name, price in parse(value, "prices").items()}
 
 
 def _backends(value: Any) -> tuple[str, ...]:

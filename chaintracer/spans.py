@@ -222,7 +222,10 @@ class Span:
 
     @start_time_ms.setter
     def start_time_ms(self, value: int) -> None:
-        self.start_ns = int(value * 1_000_000)
+        start_ns = _ms_to_ns("start_time_ms", value)
+        if start_ns is None:
+            raise TypeError("start_time_ms cannot be None")
+        self.start_ns = start_ns
 
     @property
     def end_time_ms(self) -> int | None:
@@ -230,7 +233,7 @@ class Span:
 
     @end_time_ms.setter
     def end_time_ms(self, value: int | None) -> None:
-        self.end_ns = None if value is None else int(value * 1_000_000)
+        self.end_ns = _ms_to_ns("end_time_ms", value)
 
     @property
     def child_spans(self) -> list[Span]:
@@ -268,11 +271,19 @@ class Span:
 
     def end(self, end_ns: int | None = None) -> None:
         """Marks the span finished now (or at ``end_ns``) unless it already is."""
+        if end_ns is not None and (
+            isinstance(end_ns, bool) or not isinstance(end_ns, int) or not _MIN_MS <= end_ns // 1_000_000 <= _MAX_MS
+        ):
+            raise ValueError(f"end_ns must be nanoseconds since the epoch (an int, years 1 to 9999), not {end_ns!r}")
         if self.end_ns is None:
             self.end_ns = end_ns if end_ns is not None else time.time_ns()
 
     def __repr__(self) -> str:
         return f"Span(name={self.name!r}, kind={self.kind!r}, status={self.status!r}, children={len(self.children)})"
+
+
+# Times a datetime can show (years 1 to 9999), in milliseconds since the epoch.
+_MIN_MS, _MAX_MS = -62_135_596_800_000, 253_402_300_799_999
 
 
 def _ms_to_ns(label: str, value: Any) -> int | None:
@@ -282,6 +293,8 @@ def _ms_to_ns(label: str, value: Any) -> int | None:
         raise TypeError(
             f"{label} must be milliseconds since the epoch (int or float), not {type(value).__name__}: {value!r}"
         )
+    if not _MIN_MS <= value <= _MAX_MS:  # also refuses NaN
+        raise ValueError(f"{label} must be milliseconds since the epoch between years 1 and 9999, not {value!r}")
     return int(value * 1_000_000)
 
 

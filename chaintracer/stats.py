@@ -1,9 +1,15 @@
-"""Counts of a trace or a session: spans by kind and outcome, model and tool calls, tokens, metrics.
+"""Counts of a trace or a session: spans by kind and outcome, model and tool calls, tokens, cost, metrics.
 
 One ``TraceStats`` is filled per trace when it is encoded; a session merges its traces' stats.
 The session summary (``as_summary``) keeps the key names of the export contract and of the old
 W&B handler's counters (``<family>_starts`` / ``<family>_ends`` for every family in
-``chaintracer.kinds``).
+``chaintracer.kinds``), plus ``cost``::
+
+    {"total": USD | None, "currency": "USD", "unknown_models": [...], "unpriced_calls": n,
+     "by_model": {model: {"calls": n, "tokens": {"prompt", "completion", "total"}, "cost": USD | None}}}
+
+A cost is None (unknown) as soon as one model call in it could not be priced (a model without
+a price, or a call that reported no token counts): never a 0 that is not one.
 """
 
 from __future__ import annotations
@@ -33,6 +39,11 @@ class TraceStats:
     families: dict[str, list[int]] = field(default_factory=dict)
     # metric name -> [sum, count] over model spans, for the session's means.
     metric_sums: dict[str, list[float]] = field(default_factory=dict)
+    cost: float = 0.0  # USD of the model calls that could be priced
+    unpriced_calls: int = 0  # model calls whose cost is unknown
+    # model -> [calls, prompt, completion, total tokens, USD, unpriced calls]
+    models: dict[str, list[float]] = field(default_factory=dict)
+    unknown_models: set[str] = field(default_factory=set)  # models without a price
 
     def count_span(self, kind: str, status: str) -> str:
         """Counts one span of ``kind`` that ended with ``status``; returns its family."""
@@ -64,6 +75,32 @@ class TraceStats:
             self.completion_tokens += completion
         if type(total) is int:
             self.total_tokens += total
+
+    def add_model_call(
+        self, model: str, tokens: dict[str, Any], cost: float | None, unknown_price: bool = False
+    ) -> None:
+        """Counts one model call of ``model``: its tokens and its cost in USD (None: unknown)."""
+        entry = self.models.get(model)
+        if entry is None:
+            entry = self.models[model] = [0, 0, 0, 0, 0.0, 0]
+        entry[0] += 1
+        for position, key in ((1, "prompt"), (2, "completion"), (3, "total")):
+            value = tokens.get(key)
+            if type(value) is int:
+                entry[position] += value
+        if cost is None:
+            entry[5] += 1
+            self.unpriced_calls += 1
+        else:
+            entry[4] += cost
+            self.cost += cost
+        if unknown_price:
+            self.unknown_models.add(model)
+
+    @property
+    def known_cost(self) -> float | None:
+        """The USD of these calls, or None when one of them could not be priced."""
+        return None if self.unpriced_calls else round(self.cost, 10)
 
     def add_metric(self, name: str, value: float) -> None:
         running = self.metric_sums.get(name)
@@ -100,6 +137,34 @@ class TraceStats:
             else:
                 running[0] += amount
                 running[1] += count
+        self.cost += other.cost
+        self.unpriced_calls += other.unpriced_calls
+        for model, counts in other.models.items():
+            entry = self.models.get(model)
+            if entry is None:
+                self.models[model] = list(counts)
+            else:
+                for position, value in enumerate(counts):
+                    entry[position] += value
+        self.unknown_models |= other.unknown_models
+
+    def cost_summary(self) -> dict[str, Any]:
+        """The ``cost`` of the session summary (see the module docstring)."""
+        by_model = {
+            model: {
+                "calls": int(calls),
+                "tokens": {"prompt": int(prompt), "completion": int(completion), "total": int(total)},
+                "cost": None if unpriced else round(usd, 10),
+            }
+            for model, (calls, prompt, completion, total, usd, unpriced) in sorted(self.models.items())
+        }
+        return {
+            "total": self.known_cost,
+            "currency": "USD",
+            "unknown_models": sorted(self.unknown_models),
+            "unpriced_calls": self.unpriced_calls,
+            "by_model": by_model,
+        }
 
     @property
     def tokens(self) -> dict[str, int]:
@@ -123,6 +188,7 @@ class TraceStats:
             summary[f"{name}_starts"] = starts
             summary[f"{name}_ends"] = ends
         summary["tokens"] = self.tokens
+        summary["cost"] = self.cost_summary()
         if self.metric_sums:
             summary["metrics"] = {
                 name: round(total / count, 4) for name, (total, count) in sorted(self.metric_sums.items())

@@ -16,7 +16,6 @@ import contextlib
 import hashlib
 import json
 import logging
-import sys
 import threading
 import uuid
 import warnings
@@ -29,6 +28,7 @@ from chaintracer.encoding import EncodedTrace, TraceEncoder
 from chaintracer.exporters import Exporter, build_exporters, run_exporters
 from chaintracer.guard import ErrorCounter, raise_internal_errors
 from chaintracer.payloads import Converter
+from chaintracer.prices import PriceTable
 from chaintracer.recorder import ROOT_SCOPE, Recorder
 from chaintracer.session import Session, SessionInfo
 from chaintracer.settings import resolve, session_overrides
@@ -65,6 +65,11 @@ class Tracer:
         spacy_model: Name of the spaCy pipeline for visualisations (or pass ``nlp``).
         nlp: A loaded spaCy ``Language`` to use instead of ``spacy_model``.
         analyze_prompts: Also compute metrics of the prompts sent to models.
+        mask: A function ``text -> text`` applied after the built-in secret rules to every text
+            that leaves the process (payloads, names, session fields, errors, logs); it must
+            return a string. See ``chaintracer.redact``.
+        prices: Your prices per model, ``{"my-model": {"input": 0.5, "output": 1.5}}`` in USD per
+            1M tokens; they extend (and win over) the shipped table and ``CHAINTRACER_PRICES``.
         adapter: The framework knowledge of an integration (``chaintracer.adapter.Adapter``);
             framework handlers pass theirs, manual tracing needs none.
     """
@@ -91,6 +96,8 @@ class Tracer:
         spacy_model: str | None = None,
         nlp: Any = None,
         analyze_prompts: bool = False,
+        mask: Any = None,
+        prices: dict[str, dict[str, float]] | None = None,
         adapter: Adapter | None = None,
     ) -> None:
         self.settings = resolve(
@@ -113,6 +120,8 @@ class Tracer:
             metrics_lang=metrics_lang,
             spacy_model=spacy_model,
             analyze_prompts=analyze_prompts,
+            mask=mask,
+            prices=prices,
         )
         self.adapter: Adapter = adapter if adapter is not None else ManualAdapter()
         self._errors = ErrorCounter()
@@ -123,8 +132,9 @@ class Tracer:
 
             self._analyzer = build_analyzer(self.settings, nlp)
         self._exporters: list[Exporter] = build_exporters(self.settings)
-        converter = Converter(self.settings.max_payload_bytes, self.adapter.simplify)
-        self._encoder = TraceEncoder(converter, self._analyze_model_span if self._analyzer else None)
+        converter = Converter(self.settings.max_payload_bytes, self.adapter.simplify, self.settings.mask)
+        prices_table = PriceTable.load(self.settings.prices)  # a bad CHAINTRACER_PRICES file fails here
+        self._encoder = TraceEncoder(converter, self._analyze_model_span if self._analyzer else None, prices_table)
         self.store = Store(self.settings.store)
         self._writer = SessionWriter(self.settings, self.store)
         self._worker = Worker(
@@ -136,7 +146,9 @@ class Tracer:
         )
         # stream_logs: finished traces also go to the exporters as they complete, from a
         # worker of their own so a slow backend never delays encoding (or the user).
-        self._streaming = [e for e in self._exporters if hasattr(e, "stream")] if self.settings.stream_logs else []
+        self._streaming: list[Any] = (
+            [e for e in self._exporters if hasattr(e, "stream")] if self.settings.stream_logs else []
+        )
         self._streamer = (
             Worker(self._stream_traces, self._errors, max_items=self.settings.max_queue, name="chaintracer-stream")
             if self._streaming
@@ -146,8 +158,7 @@ class Tracer:
         self._finished = False
         self._warned_finished = False
         self.recorder: Recorder = Recorder(self._submit)
-        ref = weakref.ref(self)
-        atexit.register(_write_at_exit, ref)
+        atexit.register(_write_at_exit, weakref.ref[Tracer](self))
 
     # -- public API ---------------------------------------------------------------------
 
@@ -168,8 +179,8 @@ class Tracer:
         if self._finished:
             self._warn_finished()
             return
-        _end_tree(root)
-        self._submit(root)
+        # Not _submit: a tree built by hand may hold a cycle, which only _end_tree's walk survives.
+        self._worker.submit(root, _end_tree(root))
 
     @contextlib.contextmanager
     def span(
@@ -211,6 +222,8 @@ class Tracer:
         from chaintracer.experiments.feedback import check_feedback
 
         key, number, comment = check_feedback(key, score, comment)
+        if comment is not None:  # written to the store: masked like any text that leaves
+            comment = self._encoder.converter.string(comment)
         if not isinstance(trace_id, str) or not trace_id:
             raise ValueError(f"trace_id must be a non-empty string, not {trace_id!r}")
         if not self._finished:
@@ -293,6 +306,7 @@ class Tracer:
         counters = {
             "tracer_errors": self._errors.take(),
             "queue_overflow": self._worker.take_overflow(),
+            "mask_failures": self._encoder.converter.redactor.take_failures(),
         }
         if self._streamer is not None:
             self._streamer.drain(timeout_s)
@@ -343,10 +357,13 @@ class Tracer:
         prompt, output = self.adapter.model_texts(span)
         if not output or self._analyzer is None:
             return
+        # Metrics and visualisations are computed on the masked texts: the HTML quotes them.
+        text = self._encoder.converter.text
+        output, prompt = text(output), text(prompt) if prompt else prompt
         # The analyzer itself decides whether prompts get metrics (analyze_prompts); the
         # prompt→output view always needs the prompt.
         metrics, visuals = self._analyzer(prompt, output)
-        encoded["metrics"].update(metrics)
+        encoded["metrics"].update(self._encoder.converter.convert(metrics))
         references = {}
         for view, html in visuals.items():
             ref = f"{view}-{hashlib.sha1(html.encode()).hexdigest()[:16]}.html"
@@ -388,11 +405,13 @@ class Tracer:
         self._finished = True
         for exporter in self._exporters:
             exporter.shutdown()
-        print(
-            f"chaintracer: session {record['name']!r} ({record['id'][:12]}) was not flushed; its "
-            f"{record['summary'].get('traces', 0)} traces are saved in {self.store.path} as 'unflushed'. "
+        logger.warning(
+            "chaintracer: session %r (%s) was not flushed; its %s traces are saved in %s as 'unflushed'. "
             "Call tracer.flush_tracker(name=...) before your program ends to name it.",
-            file=sys.stderr,
+            record["name"],
+            record["id"][:12],
+            record["summary"].get("traces", 0),
+            self.store.path,
         )
 
 
@@ -429,7 +448,7 @@ def _write_at_exit(ref: weakref.ReferenceType[Tracer]) -> None:
     try:
         tracer._write_at_exit()
     except StoreError as exc:
-        print(f"chaintracer: could not save the unflushed session at exit: {exc}", file=sys.stderr)
+        logger.warning("chaintracer: could not save the unflushed session at exit: %s", exc)
     except Exception:  # never turn a clean exit into a traceback
         logger.warning("chaintracer: saving the unflushed session at exit failed", exc_info=True)
 
@@ -457,17 +476,23 @@ def _rough(value: Any) -> int:
     return 64
 
 
-def _end_tree(root: Span) -> None:
-    """Gives manual spans without an end time the latest end among their children."""
+def _end_tree(root: Span) -> int:
+    """Gives manual spans without an end time the latest end among their children; returns ``_raw_size``."""
+    size = 0
     stack = [(root, False)]
+    seen = {id(root)}  # a children list edited by hand may hold a cycle
     while stack:
         span, visited = stack.pop()
         if not visited:
+            size += 256 + _rough(span.inputs) + _rough(span.outputs)
             stack.append((span, True))
-            stack.extend((child, False) for child in span.children)
+            children = [child for child in span.children if id(child) not in seen]
+            seen.update(id(child) for child in children)
+            stack.extend((child, False) for child in children)
         elif span.end_ns is None:
             ends = [child.end_ns for child in span.children if child.end_ns is not None]
             span.end_ns = max(ends, default=span.start_ns)
+    return size
 
 
 class _FinishedRecorder:

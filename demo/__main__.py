@@ -20,12 +20,16 @@ def main() -> None:
 
         names += llamaindex_scenarios.run(args.store)
 
-    print(f"\nTraced {len(names)} sessions into {args.store}:\n")
+    from demo import experiment_scenarios
+
+    experiments = experiment_scenarios.run(args.store)
+
+    print(f"\nTraced {len(names)} sessions and {len(experiments)} experiments into {args.store}:\n")
     cli.main(["sessions", "--store", args.store])
     print()
     cli.main(["show", "agent", "--store", args.store])
     report = "reports/demo-report.html"
-    cli.main(["report", *names, "-o", report, "--store", args.store])
+    cli.main(["report", *names, *experiments, "-o", report, "--store", args.store])
     print(
         f"\nOpen {report} in a browser (one self-contained file), or browse the store live:\n"
         f"  .venv/bin/chaintracer ui --store {args.store}      # http://127.0.0.1:8765\n"

@@ -17,6 +17,8 @@ TITLES = [
     "The Lion King",
     "Tragedy at sunset on the beach",
 ]
+# The scripted models stand in for gpt-4o-mini: priced like it (USD per 1M tokens), so the demo shows costs.
+PRICES = {name: {"input": 0.15, "output": 0.60} for name in ("scripted-chat", "scripted-llm")}
 QUESTIONS = [
     "What is (17 + 25) * 3?",
     "What is the capital of France?",
@@ -26,7 +28,7 @@ QUESTIONS = [
 
 def run(store: str) -> list[str]:
     """Runs the scenarios with one tracer, flushing each as its own session; returns their names."""
-    tracer = Tracer(project="langchain_callback_demo", tags=["demo"], group="minimal", store=store)
+    tracer = Tracer(project="langchain_callback_demo", tags=["demo"], group="minimal", store=store, prices=PRICES)
 
     # 1. A completion model generating for several prompts.
     llm = ScriptedLLM(responses=["Why did the chicken cross the road? To trace the other side.", "Roses are red."])

@@ -27,6 +27,8 @@ DOCUMENTS = [
     "He later co-founded Viaweb, one of the first web applications, sold to Yahoo in 1998.",
     "Y Combinator, which he started in 2005, funds startups in batches twice a year.",
 ]
+# The scripted models stand in for gpt-4o-mini: priced like it (USD per 1M tokens), so the demo shows costs.
+PRICES = {name: {"input": 0.15, "output": 0.60} for name in ("scripted-1", "scripted-rag", "scripted-agent")}
 QUESTIONS = ["What did the author do growing up?", "What did he study in college?"]
 
 
@@ -54,7 +56,7 @@ def founding_year(company: str) -> int:
 
 def run(store: str) -> list[str]:
     """Runs both scenarios with one tracer, each flushed as its own session; returns their names."""
-    tracer = Tracer(project="llamaindex_demo", tags=["demo"], store=store)
+    tracer = Tracer(project="llamaindex_demo", tags=["demo"], store=store, prices=PRICES)
     saved: tuple[Any, ...] = (Settings._callback_manager, Settings._embed_model)
     Settings.callback_manager = CallbackManager([tracer])
     Settings.embed_model = MockEmbedding(embed_dim=8)

@@ -147,8 +147,9 @@ def _referenced(runnable: Any) -> list[Any]:
         found.extend(runnable.kwargs.get("tools") or ())
     elif isinstance(runnable, (BaseLanguageModel, BaseTool)):
         found.append(runnable)
-    if hasattr(runnable, "tools_by_name"):
-        found.extend(runnable.tools_by_name.values())
+    tools_by_name = getattr(runnable, "tools_by_name", None)  # LangGraph's ToolNode, without importing langgraph
+    if isinstance(tools_by_name, dict):
+        found.extend(tools_by_name.values())
     func = getattr(runnable, "func", None)
     for cell in getattr(func, "__closure__", None) or ():
         try:

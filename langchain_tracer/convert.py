@@ -1,11 +1,12 @@
 """Reading LangChain objects: names, kinds, model names, token usage, plain-data forms.
 
 ``simplify`` runs in the encoding worker; the small helpers used by callbacks only read a few
-dict keys.
+dict keys. ``BatchUsage`` shares a batched completion call's tokens among its prompts' runs.
 """
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from langchain_core.agents import AgentAction, AgentFinish
@@ -78,24 +79,109 @@ def model_name(params: dict[str, Any], metadata: dict[str, Any] | None, fallback
     return params.get("_type") or fallback
 
 
-def token_usage(response: LLMResult) -> dict[str, int] | None:
-    """Prompt/completion/total tokens of a model call, from any shape providers use."""
+def generation_usage(response: LLMResult) -> dict[str, int] | None:
+    """Tokens the provider reported per generation (chat messages' ``usage_metadata``, ``generation_info``)."""
     prompt = completion = total = 0
     found = False
     for generations in response.generations or ():
         for generation in generations:
             message = generation.message if isinstance(generation, ChatGeneration) else None
-            usage = message.usage_metadata if isinstance(message, AIMessage) else None
+            usage: Any = message.usage_metadata if isinstance(message, AIMessage) else None
+            if not usage and generation.generation_info:
+                info = generation.generation_info
+                usage = usage_counts(info.get("usage") or info.get("token_usage") or info.get("usage_metadata") or {})
+            else:
+                usage = usage_counts(usage) if usage else None
             if usage:
                 found = True
-                prompt += int(usage.get("input_tokens") or 0)
-                completion += int(usage.get("output_tokens") or 0)
-                total += int(usage.get("total_tokens") or 0)
+                prompt += usage["prompt"]
+                completion += usage["completion"]
+                total += usage["total"]
     if found:
         return {"prompt": prompt, "completion": completion, "total": total or prompt + completion}
+    return None
+
+
+def call_usage(response: LLMResult) -> dict[str, int] | None:
+    """Tokens reported for the whole provider call (``llm_output``): a batched call's, for every prompt."""
     output = response.llm_output or {}
     usage = output.get("token_usage") or output.get("usage") or output.get("usage_metadata")
     return usage_counts(usage) if isinstance(usage, dict) else None
+
+
+class BatchUsage:
+    """Shares the token usage of a batched completion call among the runs of its prompts.
+
+    ``BaseLLM.generate`` (what ``llm.generate([...])`` and ``(prompt | llm).batch`` call) starts
+    one run per prompt, all with the same ``invocation_params`` dict and ``batch_size`` n, makes
+    one provider call, then ends the runs through ``LLMResult.flatten()``: the call's whole usage
+    on the first run, none on the others. Counted as it comes, one trace would hold the batch's
+    tokens and the others none. Each run gets instead an even share (the remainder on the first
+    runs), marked ``"batch": {"size", "shared": True, "split": "even", "prompt", "completion",
+    "total"}`` with the call's totals, so the shares add up to what the provider reported.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._starting: dict[int, _Batch] = {}  # id(invocation_params) -> the batch whose runs start
+        self._runs: dict[Any, _Batch] = {}
+
+    def start(self, run_id: Any, params: Any, size: Any) -> None:
+        """Notes a completion run that is one of a call's ``size`` prompts (all starts come before any end)."""
+        if type(size) is not int or size < 2 or not isinstance(params, dict):
+            return
+        with self._lock:
+            batch = self._starting.get(id(params))
+            if batch is None or batch.params is not params:
+                batch = self._starting[id(params)] = _Batch(params, size)
+            batch.runs.append(run_id)
+            self._runs[run_id] = batch
+
+    def usage(self, run_id: Any, reported: dict[str, int] | None) -> dict[str, Any] | None:
+        """The tokens to record on an ending run: its share when it was part of a batch, else ``reported``."""
+        with self._lock:
+            batch = self._runs.pop(run_id, None)
+            if batch is None:
+                return reported
+            self._starting.pop(id(batch.params), None)  # the call is answered: no more runs will join it
+            if reported and reported.get("total"):
+                batch.total = reported
+            index = batch.runs.index(run_id)
+        if batch.total is None:  # the call's usage went to a run this tracer does not see
+            return {"batch": {"size": batch.size, "shared": True}} if reported is not None else None
+        return _share(batch.total, batch.size, min(index, batch.size - 1))
+
+    def discard(self, run_id: Any) -> None:
+        """Forgets a run that failed."""
+        with self._lock:
+            batch = self._runs.pop(run_id, None)
+            if batch is not None:
+                self._starting.pop(id(batch.params), None)
+
+
+class _Batch:
+    __slots__ = ("params", "runs", "size", "total")
+
+    def __init__(self, params: dict[str, Any], size: int) -> None:
+        self.params = params  # held: its id() names the batch while its runs start
+        self.size = size
+        self.runs: list[Any] = []
+        self.total: dict[str, int] | None = None
+
+
+def _share(total: dict[str, int], size: int, index: int) -> dict[str, Any]:
+    def part(value: int) -> int:
+        return value // size + (1 if index < value % size else 0)
+
+    prompt, completion = part(total["prompt"]), part(total["completion"])
+    whole = total["total"]
+    tokens: dict[str, Any] = {
+        "prompt": prompt,
+        "completion": completion,
+        "total": prompt + completion if whole == total["prompt"] + total["completion"] else part(whole),
+    }
+    tokens["batch"] = {"size": size, "shared": True, "split": "even", **total}
+    return tokens
 
 
 def response_details(response: LLMResult) -> tuple[str | None, str | None]:

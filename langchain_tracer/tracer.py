@@ -49,6 +49,7 @@ class Tracer(BaseCallbackHandler):
         super().__init__()
         self._core = chaintracer.Tracer(*args, adapter=LangChainAdapter(), **settings)
         self._errors = self._core._errors  # for @guarded: one error path with the core's threads
+        self._batches = convert.BatchUsage()
 
     @property
     def raise_error(self) -> bool:  # type: ignore[override]
@@ -155,6 +156,8 @@ class Tracer(BaseCallbackHandler):
         **kwargs: Any,
     ) -> None:
         self._start_model("llm", serialized, prompts, run_id, parent_run_id, tags, metadata, kwargs)
+        # Chat models call the provider once per prompt; completion models once for the batch.
+        self._batches.start(run_id, kwargs.get("invocation_params"), kwargs.get("batch_size"))
 
     @guarded
     def on_chat_model_start(
@@ -206,7 +209,11 @@ class Tracer(BaseCallbackHandler):
         recorder = self._core.recorder
         # Model calls are rare next to chain steps and cost milliseconds: reading the usage
         # here keeps the encoder framework-neutral.
-        usage = convert.token_usage(response)
+        usage = convert.generation_usage(response)
+        if usage is None:
+            usage = self._batches.usage(run_id, convert.call_usage(response))
+        else:
+            self._batches.discard(run_id)  # reported per generation: already this run's own
         if usage:
             recorder.annotate(run_id, "tokens", usage)
         served_by, finish_reason = convert.response_details(response)
@@ -218,6 +225,7 @@ class Tracer(BaseCallbackHandler):
 
     @guarded
     def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
+        self._batches.discard(run_id)
         self._core.recorder.fail(run_id, error)
 
     # -- tools and retrievers -----------------------------------------------------------

@@ -71,9 +71,9 @@ def start_fields(
             kind = "chat_model"
         return kind, name, inputs, attributes
     if event_type == CBEventType.FUNCTION_CALL:
-        tool = payload.get(EventPayload.TOOL)
-        if getattr(tool, "name", None):
-            name = str(tool.name)
+        tool_name = getattr(payload.get(EventPayload.TOOL), "name", None)
+        if tool_name:
+            name = str(tool_name)
     return kind, name, payload, None
 
 

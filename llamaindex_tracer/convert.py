@@ -148,7 +148,7 @@ class EmbeddingSummary:
         if isinstance(vectors, list) and vectors and not isinstance(vectors[0], (list, tuple, dict)):
             return {"count": 1, "dimension": len(vectors)}
         if isinstance(vectors, (list, tuple)):
-            first = vectors[0] if vectors else None
+            first: Any = vectors[0] if vectors else None
             return {"count": len(vectors), "dimension": len(first) if hasattr(first, "__len__") else None}
         return {"count": None, "dimension": None}
 

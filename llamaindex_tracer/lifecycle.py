@@ -104,10 +104,11 @@ class Lifecycle:
         if gen is None or response.response_txt is not None or _is_wrapped(gen):
             return False
         self.streams.add(span_id)
+        # setattr: LlamaIndex declares response_gen read-only in its types, but the field is plain.
         if isinstance(response, AsyncStreamingResponse):
-            response.response_gen = self._traced_async(gen, response, span_id, scope, value)
+            setattr(response, "response_gen", self._traced_async(gen, response, span_id, scope, value))  # noqa: B010
         else:
-            response.response_gen = self._traced(gen, response, span_id, scope, value)
+            setattr(response, "response_gen", self._traced(gen, response, span_id, scope, value))  # noqa: B010
         return True
 
     def _traced(self, gen: Any, response: Any, span_id: Any, scope: ContextVar[Any], value: Any) -> Any:

@@ -23,7 +23,9 @@ from typing import TYPE_CHECKING, Any
 
 from llama_index.core.callbacks.base_handler import BaseCallbackHandler
 from llama_index.core.callbacks.schema import CBEventType
-from llama_index.core.instrumentation import get_dispatcher
+
+# Where LlamaIndex documents it; it lives in llama_index_instrumentation and is re-exported.
+from llama_index.core.instrumentation import get_dispatcher  # pyright: ignore[reportPrivateImportUsage]
 
 import chaintracer
 from chaintracer.guard import guarded

@@ -1,4 +1,4 @@
-"""The JSON export contract of ARCHITECTURE.md, written once for the tests.
+"""The JSON export contract of docs/architecture.md, written once for the tests.
 
 Deliberately independent of chaintracer/export.py: a test that imported the product's key
 list could not notice the product changing it.
@@ -241,7 +241,7 @@ def _validate_span(
 
 
 def validate_export(document: Any) -> list[str]:
-    """Problems of an export document against the ARCHITECTURE.md contract (empty when it conforms)."""
+    """Problems of an export document against the docs/architecture.md contract (empty when it conforms)."""
     if not isinstance(document, dict) or set(document) != {"session", "traces"}:
         return [f"document: keys {sorted(document) if isinstance(document, dict) else document!r}"]
     problems = validate_session(document["session"])

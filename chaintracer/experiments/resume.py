@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from chaintracer.kinds import MODEL_KINDS
+from chaintracer.prices import count_cost
 from chaintracer.spantree import duration_ms, walk
 from chaintracer.stats import TraceStats
 from chaintracer.store import ExperimentNotFound, Store
@@ -101,6 +102,7 @@ def summary_of_trees(trees: list[dict[str, Any]], counters: dict[str, int]) -> d
                 tokens = attributes.get("tokens")
                 if isinstance(tokens, dict):
                     stats.add_tokens(tokens)
+                count_cost(span, stats)  # as priced when the trace was encoded
             stats.text += sum(
                 1 for e in attributes.get("events") or () if isinstance(e, dict) and e.get("name") == "text"
             )

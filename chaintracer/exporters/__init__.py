@@ -1,7 +1,7 @@
 """Exporters: send a stored session to another tracking backend (W&B, OTLP collectors).
 
 Contract: ``export(document, final)`` receives the session's JSON export document (see
-ARCHITECTURE.md) read back from the local store, plus ``document["artifacts"]`` (ref -> text
+docs/architecture.md) read back from the local store, plus ``document["artifacts"]`` (ref -> text
 of the visualisations its spans reference), on the thread that called ``flush_tracker`` or
 ``chaintracer push``. ``final`` is False when the session stays open (``reset=False``): a
 later export of the same session continues it. It returns a small JSON dict describing where

@@ -46,10 +46,10 @@ def kind_attributes(span: dict[str, Any], attributes: dict[str, Any]) -> dict[st
     out: dict[str, Any] = {}
     kind = span["kind"]
     model, response_model = text(attributes.get("model")), text(attributes.get("response_model"))
-    metadata = attributes.get("metadata") if isinstance(attributes.get("metadata"), dict) else {}
+    metadata = mapping(attributes.get("metadata"))
     provider = text(attributes.get("provider")) or text(metadata.get("ls_provider"))
-    params = attributes.get("invocation_params") if isinstance(attributes.get("invocation_params"), dict) else {}
-    tokens = attributes.get("tokens") if isinstance(attributes.get("tokens"), dict) else {}
+    params = mapping(attributes.get("invocation_params"))
+    tokens = mapping(attributes.get("tokens"))
     put(out, gen_ai.GEN_AI_OPERATION_NAME, _OPERATIONS.get(kind))
     if kind in MODEL_KINDS:
         put(out, SpanAttributes.LLM_MODEL_NAME, response_model or model)
@@ -134,13 +134,13 @@ def _message(base: str, message: dict[str, Any]) -> dict[str, Any]:
     content = message.get("content")
     put(out, base + MessageAttributes.MESSAGE_CONTENT, textual(content))
     put(out, base + MessageAttributes.MESSAGE_NAME, text(message.get("name")))
-    extra = message.get("additional_kwargs") if isinstance(message.get("additional_kwargs"), dict) else {}
+    extra = mapping(message.get("additional_kwargs"))
     call_id = text(message.get("tool_call_id")) or text(extra.get("tool_call_id"))  # LlamaIndex keeps it in extra
     put(out, base + MessageAttributes.MESSAGE_TOOL_CALL_ID, call_id)
     for index, call in enumerate(message.get("tool_calls") or ()):
         if not isinstance(call, dict):
             continue
-        function = call.get("function") if isinstance(call.get("function"), dict) else {}  # OpenAI's shape
+        function = mapping(call.get("function"))  # OpenAI's shape
         arguments = call.get("args", call.get("arguments", function.get("arguments")))
         call_base = f"{base}{MessageAttributes.MESSAGE_TOOL_CALLS}.{index}."
         put(out, call_base + ToolCallAttributes.TOOL_CALL_ID, text(call.get("id")))
@@ -157,6 +157,11 @@ def _documents(outputs: Any) -> list[dict[str, Any]]:
     if isinstance(outputs, dict):
         outputs = outputs.get("documents", outputs.get("nodes"))
     return [document for document in outputs if isinstance(document, dict)] if isinstance(outputs, list) else []
+
+
+def mapping(value: Any) -> dict[str, Any]:
+    """``value`` if it is a dict, else an empty one (payloads may hold anything)."""
+    return value if isinstance(value, dict) else {}
 
 
 def put(out: dict[str, Any], key: str, value: Any) -> None:

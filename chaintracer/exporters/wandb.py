@@ -17,9 +17,8 @@ import logging
 import netrc
 import os
 import re
-import sys
 import threading
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlparse
 
 from chaintracer.exporters import wandb_eval, wandb_rows, wandb_tree
@@ -40,6 +39,7 @@ logger = logging.getLogger("chaintracer")
 DEFAULT_INIT_TIMEOUT_S = 30.0
 # How long the exit hook waits for a trace being logged before it gives up.
 SHUTDOWN_TIMEOUT_S = 5.0
+_told_offline = threading.Event()
 
 
 def init_timeout_s() -> float:
@@ -61,7 +61,7 @@ def has_credentials() -> bool:
         return False
 
 
-def run_mode() -> str:
+def run_mode() -> Literal["online", "offline", "disabled"]:
     """``offline`` unless the environment asks otherwise and credentials exist."""
     mode = os.environ.get("WANDB_MODE", "").lower()
     if mode in ("offline", "dryrun", "disabled"):
@@ -173,10 +173,15 @@ class WandbExporter:
         if final:
             self._close()
             if outcome["mode"] == "offline":
-                print(
-                    f"chaintracer: W&B run for session {session['name']!r} saved offline in {outcome['run_dir']}\n"
-                    f"  upload it with: wandb sync {outcome['run_dir']}",
-                    file=sys.stderr,
+                # Once per process as a warning (where did my run go?), then at info level.
+                level = logging.INFO if _told_offline.is_set() else logging.WARNING
+                _told_offline.set()
+                logger.log(
+                    level,
+                    "chaintracer: W&B run for session %r saved offline in %s; upload it with: wandb sync %s",
+                    session["name"],
+                    outcome["run_dir"],
+                    outcome["run_dir"],
                 )
         return outcome
 
@@ -188,7 +193,7 @@ class WandbExporter:
             run.log({"trace": trace_of(root, model)})
         row: dict[str, Any] = {"trace": trace_of(pending[-1], model)} if pending else {}
         for key, table in wandb_rows.tables(document, _html).items():
-            row[key] = wandb.Table(columns=table.columns, data=table.rows, allow_mixed_types=True)
+            row[key] = wandb.Table(columns=list[Any](table.columns), data=table.rows, allow_mixed_types=True)
         run.log(row)
         self._logged.update(root["trace_id"] for root in pending)
         self._tables_logged = True

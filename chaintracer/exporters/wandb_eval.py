@@ -21,7 +21,9 @@ def run_config(session: dict[str, Any]) -> dict[str, Any]:
     experiment = (session.get("config") or {}).get("experiment")
     if not isinstance(experiment, dict):
         return {}
-    params = experiment.get("params") if isinstance(experiment.get("params"), dict) else {}
+    params = experiment.get("params")
+    if not isinstance(params, dict):
+        params = {}
     return {
         "experiment_name": experiment.get("name"),
         "experiment_id": experiment.get("id"),

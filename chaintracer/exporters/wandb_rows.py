@@ -22,10 +22,11 @@ from html import escape
 from typing import Any
 
 from chaintracer.exporters import wandb_eval
-from chaintracer.exporters.wandb_text import answer_text, generations, grade_text, output_text, prompt_text
+from chaintracer.exporters.wandb_text import CELL_CHARS, answer_text, grade_text, output_text, prompt_text
 from chaintracer.kinds import MODEL_KINDS, family
 from chaintracer.metrics.complexity import TEXTSTAT_METRICS
-from chaintracer.spantree import duration_ms, walk
+from chaintracer.previews import generations, trace_texts
+from chaintracer.spantree import clip, duration_ms, walk
 
 OLD_COUNTERS = (
     "step",
@@ -108,10 +109,11 @@ def _error_text(span: dict[str, Any]) -> str:
 
 
 def trace_table(document: dict[str, Any]) -> Table:
-    """One row per trace: name, kind, status, error, start, latency, tokens, question, answer."""
+    """One row per trace: name, kind, status, error, start, latency, tokens, question, answer (as in the viewer)."""
     table = Table(list(TRACE_COLUMNS))
     for root in document["traces"]:
         tokens = sum(_tokens(span).get("total", 0) or 0 for span in walk(root) if span["kind"] in MODEL_KINDS)
+        question, answer = trace_texts(root)
         table.rows.append(
             [
                 root["name"],
@@ -121,8 +123,8 @@ def trace_table(document: dict[str, Any]) -> Table:
                 root["start_time"],
                 duration_ms(root),
                 tokens,
-                answer_text(root.get("inputs")),
-                answer_text(root.get("outputs")),
+                clip(question, CELL_CHARS),
+                clip(answer, CELL_CHARS),
             ]
         )
     return table
@@ -156,7 +158,7 @@ def action_table(document: dict[str, Any], html: Html = _as_is) -> tuple[Table, 
     Also returns each span's ``[start step, end step]``, which ``session_analysis`` shows as
     ``prompt_step`` and ``output_step``.
     """
-    counters = dict.fromkeys(COUNTERS, 0)
+    counters: dict[str, int] = dict.fromkeys(COUNTERS, 0)
     records: list[dict[str, Any]] = []
     steps: dict[str, list[int]] = {}
     extras = _Extras.of(document)
@@ -378,7 +380,7 @@ def tables(document: dict[str, Any], html: Html = _as_is) -> dict[str, Table]:
 
 
 def summary_metrics(summary: dict[str, Any]) -> dict[str, Any]:
-    """The run summary: the session summary plus flat latency and token keys for charts.
+    """The run summary: the session summary plus flat latency, token and cost keys for charts.
 
     ``traces`` becomes ``trace_count``: under ``traces`` the summary points at the table.
     """
@@ -389,4 +391,5 @@ def summary_metrics(summary: dict[str, Any]) -> dict[str, Any]:
         "latency_p50_ms": latency.get("p50"),
         "latency_p95_ms": latency.get("p95"),
         "tokens_total": tokens.get("total", 0),
+        "cost_usd": (summary.get("cost") or {}).get("total"),  # None when a call could not be priced
     }

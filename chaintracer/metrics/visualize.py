@@ -82,7 +82,7 @@ class Visualizer:
             self.fell_back = False
             meta = getattr(nlp, "meta", None) or {}
             self.pipeline_name = f"{meta.get('lang', getattr(nlp, 'lang', '?'))}_{meta.get('name', 'pipeline')}"
-        self.nlp = nlp
+        self.nlp: Any = nlp
         self.parses = _assigns(nlp, "token.dep")
         self.finds_entities = _assigns(nlp, "doc.ents")
         self.cache = LRUCache(cache_size)

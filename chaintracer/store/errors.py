@@ -15,7 +15,11 @@ class StoreError(RuntimeError):
 
 
 class SessionNotFound(LookupError):
-    """No session with that id or name."""
+    """No session with that id or name (or no such trace or span in it)."""
+
+
+class AmbiguousReference(SessionNotFound):
+    """An id prefix that names more than one session, trace or span (the message lists them)."""
 
 
 def store_error(path: Path, exc: BaseException, busy_timeout_ms: int | None = None) -> StoreError:

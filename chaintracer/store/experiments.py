@@ -283,7 +283,7 @@ class ExperimentStore:
 
 
 def _experiment(row: tuple[Any, ...]) -> dict[str, Any]:
-    record = dict(zip(_EXPERIMENT_COLUMNS, row))
+    record: dict[str, Any] = dict(zip(_EXPERIMENT_COLUMNS, row))
     record["variants"] = json.loads(record["variants"])
     record["scorers"] = json.loads(record["scorers"])
     return record

@@ -6,8 +6,9 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from chaintracer.store import derived
 from chaintracer.store.errors import ELSEWHERE, StoreError
-from chaintracer.store.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, TABLES, ddl
+from chaintracer.store.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, SEARCH_SCHEMA, TABLES, ddl
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,8 @@ def prepare(conn: sqlite3.Connection, path: Path) -> None:
                         conn.execute(statement)
             for statement in ddl():
                 conn.execute(statement)
+            if "traces" in layout.columns and layout.version < SEARCH_SCHEMA:
+                derived.index_all(conn)  # the traces stored before the index existed
             conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         conn.execute("COMMIT")

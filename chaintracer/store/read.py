@@ -10,6 +10,7 @@ import json
 import sqlite3
 from typing import Any
 
+from chaintracer.store import lookup
 from chaintracer.store.errors import SessionNotFound
 from chaintracer.store.process import is_gone
 
@@ -35,12 +36,15 @@ def sessions(conn: sqlite3.Connection, project: str | None, limit: int | None) -
 
 
 def resolve(conn: sqlite3.Connection, ref: str, where: str) -> str:
-    """The id of the session ``ref`` names: an id, or a name (the latest with it)."""
+    """The id of the session ``ref`` names: an id, a name (the latest with it), or a unique id prefix."""
     row = conn.execute("SELECT id FROM sessions WHERE id = ?", (ref,)).fetchone()
     if row is None:
         row = conn.execute(f"SELECT id FROM sessions WHERE name = ? {_NEWEST_FIRST} LIMIT 1", (ref,)).fetchone()
     if row is None:
-        raise SessionNotFound(f"no session with id or name {ref!r} in {where}")
+        found = lookup.session_by_prefix(conn, ref, where)
+        if found is None:
+            raise SessionNotFound(f"no session with id or name {ref!r} in {where} (nor one whose id starts so)")
+        return found
     return row[0]
 
 

@@ -7,7 +7,12 @@ with their defaults (see ``chaintracer.store.connection``).
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 4
+from chaintracer.store import derived
+
+SCHEMA_VERSION = 5
+# The version that added the full-text index and model usage (``derived``): upgrading a store
+# from an older one indexes the traces it holds.
+SEARCH_SCHEMA = 5
 # "CTRC": tells a chaintracer store from any other SQLite file (stores from schema 3 on carry it).
 APPLICATION_ID = 0x43545243
 
@@ -50,9 +55,10 @@ TABLES = {
     spans       INTEGER NOT NULL,
     errors      INTEGER NOT NULL,
     tokens      INTEGER NOT NULL,
-    input       TEXT NOT NULL,      -- short preview for tables
-    output      TEXT NOT NULL,
+    input       TEXT NOT NULL,      -- short preview for tables: the question (chaintracer.previews)
+    output      TEXT NOT NULL,      -- the answer, or the error
     tree        TEXT NOT NULL,      -- the root SPAN of the export contract, as JSON
+    cost        REAL,               -- USD of its model calls (schema 5); NULL when one could not be priced
     PRIMARY KEY (session_id, seq)
 """,
     # Large derived content that spans reference by name (visualisation HTML...).
@@ -107,6 +113,8 @@ TABLES = {
     comment     TEXT,
     at          TEXT NOT NULL
 """,
+    # Derived from the trace trees when they are written (schema 5; see chaintracer/store/derived.py).
+    **derived.TABLES,
 }
 
 INDEXES = (
@@ -121,11 +129,14 @@ INDEXES = (
     "experiments_by_name ON experiments (name, created_at)",
     "example_runs_by_experiment ON example_runs (experiment_id, variant, repetition)",
     "feedback_by_session ON feedback (session_id, trace_id)",
+    # Schema 5: the session page's handled errors (error spans in traces that succeeded) from the index alone.
+    "traces_by_outcome ON traces (session_id, status, errors)",
 )
 
 # Columns added after the first release, with the value older rows read as.
 ADDED_COLUMNS = {
     "sessions": {"status": "'flushed'", "pid": "NULL", "host": "NULL", "pid_start": "NULL"},
+    "traces": {"cost": "NULL"},  # unknown: traces stored before costs were computed
 }
 
 # From each older version to the next; the DDL (IF NOT EXISTS) runs after them.
@@ -137,10 +148,13 @@ MIGRATIONS = {
         "ALTER TABLE sessions ADD COLUMN pid_start TEXT",
     ),
     3: (),  # 3 -> 4 adds the experiment tables and indexes only, which the DDL creates
+    # 4 -> 5: the traces' cost column; the derived tables come from the DDL, then the stored
+    # traces are indexed (layout.prepare).
+    4: ("ALTER TABLE traces ADD COLUMN cost REAL",),
 }
 
 
 def ddl() -> list[str]:
     """The statements that create every missing table and index of the current schema."""
     tables = [f"CREATE TABLE IF NOT EXISTS {name} ({columns})" for name, columns in TABLES.items()]
-    return tables + [f"CREATE INDEX IF NOT EXISTS {index}" for index in INDEXES]
+    return tables + [f"CREATE INDEX IF NOT EXISTS {index}" for index in INDEXES] + derived.ddl()

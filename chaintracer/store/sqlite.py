@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from chaintracer.encoding import EncodedTrace
-from chaintracer.store import pages, read, write
+from chaintracer.store import charts, cleanup, derived, lookup, pages, read, write
+from chaintracer.store import search as fulltext
 from chaintracer.store.connection import open_reader, open_writer
 from chaintracer.store.errors import SessionNotFound, StoreError, store_error
 from chaintracer.store.experiments import ExperimentStore
@@ -131,6 +132,11 @@ class Store(ExperimentStore):
         with self._transaction(writing=True) as conn:
             write.set_export(conn, session_id, exporter, state)
 
+    def delete_sessions(self, session_ids: list[str]) -> dict[str, int]:
+        """Deletes sessions with their traces, artifacts, scores, feedback (one transaction); rows per table."""
+        with self._transaction(writing=True) as conn:
+            return cleanup.delete_sessions(conn, list(session_ids))
+
     # -- reading whole things ---------------------------------------------------------------
 
     def sessions(self, project: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
@@ -173,6 +179,33 @@ class Store(ExperimentStore):
         with self._transaction(writing=False) as conn:
             return read.artifacts(conn, session_id)
 
+    def sessions_ended_before(self, ended_before: str, project: str | None = None) -> list[dict[str, Any]]:
+        """Session objects that ended before an ISO-8601 UTC time (what ``chaintracer prune`` deletes)."""
+        with self._transaction(writing=False) as conn:
+            return cleanup.sessions_ended_before(conn, ended_before, project)
+
+    def numbered_trees(
+        self, session_id: str, errors_only: bool = False, limit: int | None = None
+    ) -> list[tuple[int, dict[str, Any]]]:
+        """``(number, root span)`` of a session's traces numbered from 1 (``errors_only``: with an error span)."""
+        with self._transaction(writing=False) as conn:
+            return lookup.numbered_trees(conn, session_id, errors_only, limit)
+
+    def ids(self, session_id: str) -> list[str]:
+        """Every trace and span id of a session."""
+        with self._transaction(writing=False) as conn:
+            return lookup.ids(conn, session_id)
+
+    def find_trace(self, session_id: str, ref: str) -> tuple[int, dict[str, Any]]:
+        """``(number, root span)`` of a trace by its number, its id or a unique id prefix."""
+        with self._transaction(writing=False) as conn:
+            return lookup.trace(conn, session_id, ref)
+
+    def find_spans(self, session_id: str, prefix: str, number: int | None = None) -> list[tuple[int, dict[str, Any]]]:
+        """``(trace number, span)`` of the spans of a session (or trace ``number``) whose id starts with ``prefix``."""
+        with self._transaction(writing=False) as conn:
+            return lookup.spans(conn, session_id, prefix, number)
+
     # -- reading a page at a time -------------------------------------------------------------
 
     def session_list(
@@ -183,14 +216,17 @@ class Store(ExperimentStore):
         outcome: str | None = None,
         offset: int = 0,
         limit: int = 100,
+        sort: str = "ended",
+        descending: bool = True,
     ) -> dict[str, Any]:
         """A page of the sessions list (newest first): ``rows``, ``total`` matching, and the ``projects``/``tags``.
 
-        ``outcome`` is one of ``pages.SESSION_OUTCOMES`` (ok, error, incomplete); ``search``
-        matches names and ids, at most ``pages.MAX_SEARCH_CHARS`` long (``ValueError`` otherwise).
+        ``outcome`` is one of ``pages.SESSION_OUTCOMES`` (error, handled, ok, incomplete); ``search``
+        matches names and ids, at most ``pages.MAX_SEARCH_CHARS`` long (``ValueError`` otherwise);
+        ``sort`` is a key of ``pages.SESSION_SORTS`` (ties newest first).
         """
         with self._transaction(writing=False) as conn:
-            rows, total = pages.session_list(conn, project, tag, search, outcome, offset, limit)
+            rows, total = pages.session_list(conn, project, tag, search, outcome, offset, limit, sort, descending)
             return {"rows": rows, "total": total, **pages.session_facets(conn)}
 
     def session_rows(self, session_ids: list[str]) -> list[dict[str, Any]]:
@@ -199,11 +235,16 @@ class Store(ExperimentStore):
             return pages.session_rows(conn, session_ids)
 
     def session_detail(self, ref: str) -> dict[str, Any]:
-        """The session object plus ``status_counts`` (traces per status) and ``stored_traces``."""
+        """The session object plus ``status_counts`` (traces per status), ``stored_traces`` and ``handled_errors``.
+
+        ``handled_errors`` counts the error spans inside traces that succeeded (a tool error an
+        agent recovered from): warnings, where a failed trace is an error.
+        """
         with self._transaction(writing=False) as conn:
             found = read.session(conn, read.resolve(conn, ref, str(self.path)))
             counts = pages.status_counts(conn, found["id"])
-        return {**found, "status_counts": counts, "stored_traces": sum(counts.values())}
+            handled = pages.handled_errors(conn, found["id"])
+        return {**found, "status_counts": counts, "stored_traces": sum(counts.values()), "handled_errors": handled}
 
     def trace_page(
         self,
@@ -214,21 +255,27 @@ class Store(ExperimentStore):
         search: str | None = None,
         sort: str = "seq",
     ) -> tuple[list[dict[str, Any]], int]:
-        """``(rows, total)``: a page of a session's trace table (``pages.TRACE_COLUMNS``, no trees).
+        """``(rows, total)``: a page of a session's trace table (``pages.TRACE_COLUMNS`` and ``number``, no trees).
 
         ``sort`` is a key of ``pages.TRACE_SORTS``, ``status`` one of ``pages.TRACE_STATUSES``;
-        ``search`` matches inputs, outputs and names.
+        ``search`` keeps the traces with a span holding its words (full text), each row with
+        its first matching span under ``match``.
         """
         with self._transaction(writing=False) as conn:
             return pages.trace_page(conn, session_id, offset, limit, status, search, sort)
 
-    def trace_detail(self, session_id: str, seq: int) -> dict[str, Any]:
-        """One trace: its session's names, table row, tree, neighbours (``prev``/``next``), ``position``, ``total``."""
+    def trace_detail(self, session_id: str, number: int) -> dict[str, Any]:
+        """Trace ``number`` (1-based, the store's order): session names, row, tree, ``prev``/``next``, ``total``."""
         with self._transaction(writing=False) as conn:
-            found = pages.trace_detail(conn, session_id, seq)
+            found = pages.trace_detail(conn, session_id, number)
         if found is None:
-            raise SessionNotFound(f"no trace {seq} in session {session_id}")
+            raise SessionNotFound(f"no trace {number} in session {session_id}")
         return found
+
+    def trace_numbers(self, session_id: str) -> dict[int, int]:
+        """seq -> the trace's number (1-based position in the store's order, as the CLI numbers traces)."""
+        with self._transaction(writing=False) as conn:
+            return pages.trace_numbers(conn, session_id)
 
     def trace_inputs(self, session_id: str) -> list[tuple[int, str]]:
         """``(seq, input preview)`` of every trace of a session, by seq (what comparisons match on)."""
@@ -236,9 +283,45 @@ class Store(ExperimentStore):
             return pages.trace_inputs(conn, session_id)
 
     def trace_outcomes(self, session_id: str, seqs: list[int]) -> list[dict[str, Any]]:
-        """``seq``, ``input``, ``output``, ``status``, ``latency_ms``, ``tokens`` of the given traces, by seq."""
+        """Input, output, status, latency, tokens and cost of the given traces (``seq`` order)."""
         with self._transaction(writing=False) as conn:
             return pages.trace_outcomes(conn, session_id, seqs)
+
+    # -- full-text search and charts ------------------------------------------------------------
+
+    def search(self, text: str, session_id: str | None = None, offset: int = 0, limit: int = 50) -> dict[str, Any]:
+        """Spans holding every word of ``text`` (one session's, or the whole store's): ``hits`` and ``total``.
+
+        Each hit names its session, trace (``seq`` and ``number``), span, the fields that
+        matched and a ``snippet`` with each match between ``derived.MARK_START`` and ``MARK_END``.
+        """
+        with self._transaction(writing=False) as conn:
+            expression = fulltext.match_expression(text)
+            if expression is None:
+                found, total = [], 0
+            elif derived.has_index(conn):
+                total = fulltext.count_hits(conn, expression, session_id)
+                found = fulltext.hits(conn, expression, session_id, offset, limit)
+            else:
+                found, total = fulltext.fallback_hits(conn, text, session_id, offset + limit)
+                found = found[offset:]
+            numbers: dict[str, dict[int, int]] = {}
+            for hit in found:
+                sid = hit["session_id"]
+                if sid not in numbers:
+                    numbers[sid] = pages.trace_numbers(conn, sid)
+                hit["number"] = numbers[sid].get(hit["seq"])
+        return {"hits": found, "total": total}
+
+    def latencies(self, session_id: str) -> list[float]:
+        """Every trace's latency in milliseconds, smallest first."""
+        with self._transaction(writing=False) as conn:
+            return charts.latencies(conn, session_id)
+
+    def usage_by_model(self, session_id: str) -> list[dict[str, Any]]:
+        """Per model of a session: ``calls``, ``prompt``/``completion``/``total`` tokens, ``cost`` (None: unknown)."""
+        with self._transaction(writing=False) as conn:
+            return charts.usage_by_model(conn, session_id)
 
 
 def _identity(path: Path) -> tuple[int, int] | None:

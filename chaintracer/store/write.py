@@ -7,6 +7,7 @@ import sqlite3
 from typing import Any
 
 from chaintracer.encoding import EncodedTrace, iso
+from chaintracer.store import derived
 from chaintracer.store.errors import SessionNotFound
 from chaintracer.store.process import Writer
 
@@ -40,7 +41,7 @@ _UPSERT_SESSION = (
 )
 _TRACE_COLUMNS = (
     "session_id, seq, trace_id, name, kind, status, start_time, end_time, latency_ms, spans, errors, tokens,"
-    " input, output, tree"
+    " input, output, tree, cost"
 )
 
 
@@ -77,7 +78,7 @@ def write_session(
         ),
     )
     conn.executemany(
-        f"INSERT INTO traces ({_TRACE_COLUMNS}) VALUES ({', '.join('?' * 15)})",
+        f"INSERT INTO traces ({_TRACE_COLUMNS}) VALUES ({', '.join('?' * 16)})",
         [
             (
                 session["id"],
@@ -95,10 +96,12 @@ def write_session(
                 trace.input_preview,
                 trace.output_preview,
                 trace.tree_json,
+                trace.stats.known_cost,
             )
             for seq, trace in enumerate(traces)
         ],
     )
+    derived.index_traces(conn, session["id"], ((first_seq + seq, trace.tree_json) for seq, trace in enumerate(traces)))
     conn.executemany(
         "INSERT OR IGNORE INTO artifacts (session_id, ref, media_type, content) VALUES (?,?,?,?)",
         [

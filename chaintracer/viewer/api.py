@@ -7,8 +7,9 @@ traces opens as fast as a small one. ``route`` maps ``/api/...`` paths onto thes
 the server and checks every parameter (a bad one is a 400, never a 500).
 
 The views live in ``api_sessions`` (the sessions list), ``api_traces`` (one session, its trace
-table, trace trees, artifacts) and ``api_compare`` (comparison); ``api_common`` holds what they
-share. None of them holds SQL. Their public names are re-exported here, where the server, the
+table, trace trees, artifacts), ``api_search`` (full-text search, a session's charts),
+``api_compare`` (comparison) and ``api_experiments`` (experiments); ``api_common`` holds what
+they share. None of them holds SQL. Their public names are re-exported here, where the server, the
 report and the tests use them.
 """
 
@@ -21,6 +22,8 @@ from chaintracer.store import Store
 from chaintracer.store.pages import TRACE_COLUMNS, TRACE_SORTS
 from chaintracer.viewer.api_common import DEFAULT_LIMIT, ApiError, NotFound, dumps
 from chaintracer.viewer.api_compare import MAX_COMPARE, METRIC_ROWS, compare, flatten, model_digest
+from chaintracer.viewer.api_experiments import experiment_detail, experiments_list
+from chaintracer.viewer.api_search import histogram, search, session_charts
 from chaintracer.viewer.api_sessions import session_items, sessions_page
 from chaintracer.viewer.api_traces import STATUSES, artifact, session_detail, trace_detail, trace_page
 
@@ -37,9 +40,14 @@ __all__ = [
     "artifact",
     "compare",
     "dumps",
+    "experiment_detail",
+    "experiments_list",
     "flatten",
+    "histogram",
     "model_digest",
     "route",
+    "search",
+    "session_charts",
     "session_detail",
     "session_items",
     "sessions_page",
@@ -65,11 +73,15 @@ def route(store: Store, path: str, query: dict[str, list[str]]) -> Any:
             status=arg.text("status"),
             offset=arg.int("offset", 0),
             limit=arg.limit(100),
+            sort=arg.text("sort") or "ended",
+            order=arg.text("order") or "desc",
         )
     if len(parts) >= 2 and parts[0] == "sessions":
         ref = parts[1]
         if len(parts) == 2:
             return session_detail(store, ref)
+        if parts[2] == "charts" and len(parts) == 3:
+            return session_charts(store, ref)
         if parts[2] == "traces" and len(parts) == 3:
             return trace_page(
                 store,
@@ -89,6 +101,16 @@ def route(store: Store, path: str, query: dict[str, list[str]]) -> Any:
     if parts == ["compare"]:
         refs = [ref for value in arg.texts("ids") for ref in value.split(",") if ref]
         return compare(store, refs, offset=arg.int("offset", 0), limit=arg.limit(DEFAULT_LIMIT))
+    if parts == ["search"]:
+        return search(
+            store, arg.text("q"), arg.text("session"), offset=arg.int("offset", 0), limit=arg.limit(DEFAULT_LIMIT)
+        )
+    if parts == ["experiments"]:
+        return experiments_list(store)
+    if len(parts) == 2 and parts[0] == "experiments":
+        return experiment_detail(
+            store, parts[1], arg.text("baseline"), offset=arg.int("offset", 0), limit=arg.limit(100)
+        )
     raise NotFound(f"no API route /api/{path.strip('/')}")
 
 

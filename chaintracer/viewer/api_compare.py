@@ -7,7 +7,7 @@ from typing import Any
 from chaintracer.store import Store
 from chaintracer.viewer.api_common import DEFAULT_LIMIT, ApiError, dig, resolve
 
-MAX_COMPARE = 8
+MAX_COMPARE = 32  # the page scrolls the table sideways, never itself: the limit only bounds the work
 # The session-level fields compared next to the config.
 _COMPARED_FIELDS = ("project", "tags", "group", "job_type", "notes")
 METRIC_ROWS = (
@@ -21,6 +21,7 @@ METRIC_ROWS = (
     ("tokens total", ("tokens", "total")),
     ("tokens prompt", ("tokens", "prompt")),
     ("tokens completion", ("tokens", "completion")),
+    ("cost", ("cost", "total")),
     ("latency p50 ms", ("latency_ms", "p50")),
     ("latency p95 ms", ("latency_ms", "p95")),
     ("latency max ms", ("latency_ms", "max")),

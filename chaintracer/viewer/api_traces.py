@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from chaintracer.export import annotate_tree
 from chaintracer.store import SessionNotFound, Store
 from chaintracer.store.pages import TRACE_SORTS, TRACE_STATUSES
 from chaintracer.viewer.api_common import DEFAULT_LIMIT, ApiError, NotFound, check_search, resolve
@@ -30,7 +31,7 @@ def trace_page(
     q: str | None = None,
     sort: str = "seq",
 ) -> dict[str, Any]:
-    """One page of a session's trace table (previews only, no trees)."""
+    """One page of a session's trace table (previews only, no trees); ``q`` searches every span's text."""
     session_id = resolve(store, ref)
     if sort not in TRACE_SORTS:
         raise ApiError(f"sort must be one of {', '.join(TRACE_SORTS)}; not {sort!r}")
@@ -40,13 +41,15 @@ def trace_page(
     return {"session_id": session_id, "rows": rows, "total": total, "offset": offset, "limit": limit}
 
 
-def trace_detail(store: Store, ref: str, seq: int) -> dict[str, Any]:
-    """One trace: its table row, its span tree, and its neighbours' sequence numbers."""
+def trace_detail(store: Store, ref: str, number: int) -> dict[str, Any]:
+    """Trace ``number`` (1-based, as the CLI counts): its row, span tree with scores and feedback, neighbours."""
     session_id = resolve(store, ref)
     try:
-        return store.trace_detail(session_id, seq)
+        found = store.trace_detail(session_id, number)
     except SessionNotFound as exc:
         raise NotFound(str(exc)) from None
+    annotate_tree(found["tree"], store.annotations(session_id))
+    return found
 
 
 def artifact(store: Store, ref: str, artifact_ref: str) -> tuple[str, str]:

@@ -22,7 +22,23 @@ from chaintracer.store import SessionNotFound, Store, StoreError
 from chaintracer.viewer import api
 
 # The front end, in load order (core first, the router last); the report inlines them in this order.
-SCRIPTS = ("core.js", "data.js", "architecture.js", "timeline.js", "compare.js", "sessions.js", "app.js")
+SCRIPTS = (
+    "core.js",
+    "values.js",
+    "diff.js",
+    "charts.js",
+    "data.js",
+    "architecture.js",
+    "detail.js",
+    "timeline.js",
+    "settings.js",
+    "session.js",
+    "sessions.js",
+    "compare.js",
+    "experiments.js",
+    "search.js",
+    "app.js",
+)
 STATIC_FILES = {
     **dict.fromkeys(SCRIPTS, "text/javascript; charset=utf-8"),
     "app.css": "text/css; charset=utf-8",

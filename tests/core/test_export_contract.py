@@ -1,4 +1,4 @@
-"""`chaintracer export SESSION --format json` checked against the contract in ARCHITECTURE.md."""
+"""`chaintracer export SESSION --format json` checked against the contract in docs/architecture.md."""
 
 from __future__ import annotations
 

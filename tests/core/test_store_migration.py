@@ -25,6 +25,10 @@ _TRACES = """CREATE TABLE traces (
     PRIMARY KEY (session_id, seq))"""
 _ARTIFACTS = """CREATE TABLE artifacts (session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
     ref TEXT NOT NULL, media_type TEXT NOT NULL, content TEXT NOT NULL, PRIMARY KEY (session_id, ref))"""
+_TRACE_COLUMNS = (
+    "session_id, seq, trace_id, name, kind, status, start_time, end_time, latency_ms, spans, errors, tokens, input,"
+    " output, tree"
+)
 _V1_COLUMNS = (
     "id, project, name, entity, tags, grp, job_type, notes, started_at, ended_at, config, summary, model, exports"
 )
@@ -47,7 +51,7 @@ def _old_store(tmp_path: Path, version: int) -> tuple[str, str]:
         conn.execute("ATTACH DATABASE ? AS source", (source,))
         columns = _V1_COLUMNS if version == 1 else f"{_V1_COLUMNS}, status"
         conn.execute(f"INSERT INTO sessions ({columns}) SELECT {columns} FROM source.sessions")
-        conn.execute("INSERT INTO traces SELECT * FROM source.traces")
+        conn.execute(f"INSERT INTO traces SELECT {_TRACE_COLUMNS} FROM source.traces")
         conn.execute("DETACH DATABASE source")
         conn.execute(f"PRAGMA user_version = {version}")
     finally:

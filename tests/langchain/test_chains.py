@@ -67,8 +67,13 @@ def test_token_usage_from_llm_output_is_summed_per_session(tracer):
     llm.generate(["a b", "c d e"], callbacks=[tracer])
 
     doc = flushed(tracer)
-    # LangChain reports a batch's usage once, on the first prompt's run (LLMResult.flatten).
-    assert [t["attributes"].get("tokens") for t in doc["traces"]] == [{"prompt": 5, "completion": 6, "total": 11}, None]
+    # LangChain reports a batch's usage once, on the first prompt's run (LLMResult.flatten):
+    # each prompt's trace gets an even share, marked as such, with the call's totals.
+    batch = {"size": 2, "shared": True, "split": "even", "prompt": 5, "completion": 6, "total": 11}
+    assert [t["attributes"].get("tokens") for t in doc["traces"]] == [
+        {"prompt": 3, "completion": 3, "total": 6, "batch": batch},
+        {"prompt": 2, "completion": 3, "total": 5, "batch": batch},
+    ]
     assert doc["session"]["summary"]["tokens"] == {"prompt": 5, "completion": 6, "total": 11}
     assert doc["traces"][0]["attributes"]["response_model"] == "scripted-llm"
 

@@ -63,9 +63,13 @@ def test_kill_at_full_speed_loses_only_the_last_two_seconds(tmp_path):
             f"attempt {attempt}: lost traces finished {lost[-3:]} s before"
         )
         assert done, "the child finished no call"
-        # Readers accept whatever the kill left behind.
+        # Readers accept whatever the kill left behind. On a loaded machine the kill can come before the
+        # first spill (every finished trace still inside the window): then there is no store to read.
         listed = cli("sessions", store=store)
-        assert listed.returncode == 0, listed.stderr
+        if store.exists():
+            assert listed.returncode == 0, listed.stderr
+        else:
+            assert listed.returncode == 2 and "no chaintracer store" in listed.stderr, listed.stderr
 
 
 def test_the_first_write_survives_kills_at_any_moment(tmp_path):

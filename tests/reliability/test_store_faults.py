@@ -5,7 +5,7 @@ even to root) and mount a read-only bind or a tiny tmpfs inside a private mount 
 (``unshare --mount``: nothing is left mounted when the test ends). Each fault is checked for
 what a user sees: one ``StoreError`` naming the path and the fix, nothing lost, and the same
 tracer working again once the fault is gone. Database files are only ever opened by SQLite or
-by another process (FACTS: an ``open()``/``close()`` in this process drops SQLite's locks).
+by another process (docs/architecture.md: an ``open()``/``close()`` in this process drops SQLite's locks).
 """
 
 from __future__ import annotations

@@ -4,6 +4,13 @@
   third trace fails in a tool), traced by ``langchain_tracer.Tracer`` with scripted models;
 * ``prompt-v1`` / ``prompt-v2``: the same four questions through two prompt versions (different
   template, temperature and answers; one v2 trace fails), for the comparison;
+* ``LONG_NAME``: a session whose agent recovered from a tool error (a handled error: a warning,
+  not a failed trace), with retrieved documents, readability metrics on its model call, a
+  multi-line question and a long name; ``format-failure``: a trace that failed inside
+  langchain_core (a real traceback through library frames);
+* ``empty-run``: a session flushed before any trace finished;
+* two experiments: ``capitals`` (three temperatures; scores fall as it rises) and ``XSS_EXPERIMENT``
+  (hostile experiment, variant and score names, and outputs);
 * ``XSS_NAME``: a session whose name, tags, group, config, inputs, outputs, error, model
   architecture and visualisation HTML all carry script-injection payloads, written through the
   core encoder. Nothing of it may execute in the viewer or the report.
@@ -42,6 +49,22 @@ VIZ_HTML = (
     "<img src=x onerror=\"parent.__xss='viz-img'\">"
 )
 
+LONG_NAME = (
+    "a session with a very long name that keeps going so that the pages must wrap it instead of cutting it:"
+    " the recovered agent"
+)
+MULTILINE_QUESTION = "First line of the question\nSecond line: where is the Eiffel tower?"
+METRICS = {"flesch_reading_ease": 65.73333333, "gunning_fog": 9.876543, "smog_index": 11.23456}
+DOCUMENTS = [
+    {"page_content": "The Eiffel tower stands in Paris, on the Champ de Mars.", "metadata": {"source": "kb/paris.md"}},
+    {"page_content": "Lyon is known for its cuisine.", "metadata": {"source": "kb/lyon.md", "score": 0.4211}},
+]
+XSS_EXPERIMENT = f"xss-experiment {P_IMG}"
+XSS_VARIANTS = (f"plain {P_MARKER}", f"other {P_SVG}")
+CAPITALS = {"France": "Paris", "Spain": "Madrid", "Italy": "Rome", "Germany": "Berlin", "Norway": "Oslo"}
+# The capitals experiment's answers drift from the capital as the temperature rises.
+DRIFTS = {0.0: set(), 0.5: {"Spain"}, 1.0: {"Spain", "Italy", "Norway"}}
+
 QUESTIONS = [
     "What is the capital of France?",
     "Who wrote Hamlet?",
@@ -56,6 +79,9 @@ def build(path: str) -> dict[str, str]:
 
     langchain_scenarios.run(path)
     _prompt_iteration(path)
+    _recovered(path)
+    _empty(path)
+    _experiments(path)
     _hostile(path)
     store = Store(path, create=False)
     try:
@@ -96,6 +122,102 @@ def _prompt_iteration(path: str) -> None:
             with contextlib.suppress(ValueError):  # the failing v2 answer: its trace keeps the error
                 chain.invoke({"question": question}, config={"callbacks": [tracer]})
         tracer.flush_tracker(chain, name=f"prompt-{version}", finish=True)
+
+
+def _recovered(path: str) -> None:
+    """An agent run that handled a tool error and looked documents up; then a run that failed for real."""
+    from chaintracer import Tracer
+
+    tracer = Tracer(project="recovery", tags=["handled"], store=path)
+    ms = 1_000_000
+    now = time.time_ns()
+    root = Span(name="recovering_agent", span_kind="agent")
+    root.start_ns = now
+    root.inputs = {"question": MULTILINE_QUESTION}
+    tool = Span(name="flaky_search", span_kind="tool")
+    tool.start_ns, tool.end_ns = now + 1 * ms, now + 3 * ms
+    tool.inputs = {"query": "eiffel tower"}
+    tool.status = "error"
+    tool.error = {"type": "TimeoutError", "message": "search timed out", "traceback": None}
+    root.add_child_span(tool)
+    retriever = Span(name="kb_retriever", span_kind="retriever")
+    retriever.start_ns, retriever.end_ns = now + 4 * ms, now + 6 * ms
+    retriever.inputs = {"query": "eiffel tower"}
+    retriever.outputs = {"documents": DOCUMENTS}
+    root.add_child_span(retriever)
+    llm = Span(name="answer_llm", span_kind="llm", attributes={"model": "scripted-answerer"})
+    llm.start_ns, llm.end_ns = now + 7 * ms, now + 9 * ms
+    llm.attributes["tokens"] = {"prompt": 20, "completion": 8, "total": 28}
+    llm.inputs, llm.outputs = "Where is the Eiffel tower?", "The Eiffel tower is in Paris."
+    llm.metrics = dict(METRICS)
+    root.add_child_span(llm)
+    root.outputs = {"answer": "The Eiffel tower is in Paris."}
+    root.end_ns = now + 10 * ms
+    tracer.log_trace(root)
+    tracer.flush_tracker(name=LONG_NAME)
+
+    failing = Span(name="formatting_chain", span_kind="chain")
+    failing.start_ns = now + 20 * ms
+    failing.inputs = {"template": "{missing}"}
+    try:
+        _format_with_langchain()
+    except KeyError as exc:
+        failing.status = "error"
+        failing.error = exc
+    failing.end_ns = now + 22 * ms
+    tracer.log_trace(failing)
+    tracer.flush_tracker(name="format-failure", finish=True)
+
+
+def _format_with_langchain() -> str:
+    """Raises inside langchain_core (library frames) below this file's own frame."""
+    from langchain_core.prompts import PromptTemplate
+
+    return PromptTemplate.from_template("{missing}").format()
+
+
+def _empty(path: str) -> None:
+    from chaintracer import Tracer
+
+    Tracer(project="recovery", store=path).flush_tracker(name="empty-run", finish=True)
+
+
+def _experiments(path: str) -> None:
+    import chaintracer
+    from chaintracer import scorers
+
+    def answer(inputs: dict[str, Any], temperature: float) -> str:
+        country = inputs["country"]
+        return f"{country}: Lyon" if country in DRIFTS[temperature] else f"{country}: {CAPITALS[country]}"
+
+    data = [{"inputs": {"country": c}, "expected": city, "id": c} for c, city in CAPITALS.items()]
+    chaintracer.evaluate(
+        answer,
+        data,
+        scorers=[scorers.contains],
+        variants={"cold": {"temperature": 0.0}, "warm": {"temperature": 0.5}, "hot": {"temperature": 1.0}},
+        name="capitals",
+        project="experiments",
+        store=path,
+        progress=False,
+    )
+
+    def hostile(inputs: dict[str, Any], flavour: str) -> str:
+        return f"{flavour} {P_SCRIPT} {P_IMG}"
+
+    def xss_scores(output: str) -> dict[str, float]:
+        return {f"score {P_IMG}": 1.0, "length": float(len(output))}
+
+    chaintracer.evaluate(
+        hostile,
+        data[:2],
+        scorers=[xss_scores],
+        variants={XSS_VARIANTS[0]: {"flavour": P_MARKER}, XSS_VARIANTS[1]: {"flavour": P_SVG}},
+        name=XSS_EXPERIMENT,
+        project="security",
+        store=path,
+        progress=False,
+    )
 
 
 def _hostile(path: str) -> None:

@@ -14,7 +14,7 @@ from chaintracer import Span
 from chaintracer.cli import main
 from chaintracer.store import Store
 from chaintracer.viewer import api
-from chaintracer.viewer.server import RemoteNotAllowed, ViewerServer, is_loopback
+from chaintracer.viewer.server import SCRIPTS, RemoteNotAllowed, ViewerServer, is_loopback
 from langchain_tracer import Tracer
 
 
@@ -26,8 +26,9 @@ def q(text: str) -> str:
 
 
 def test_sessions_list_has_every_session_newest_first(client, sample_store):
+    """Every session is listed, the last written first, with its counts and facets."""
     data = client.json("/api/sessions")
-    assert data["total"] == 6
+    assert data["total"] == len(sample_store.ids) == 14
     names = [item["name"] for item in data["sessions"]]
     assert names[0] == sample_data.XSS_NAME  # written last
     assert set(names) == set(sample_store.ids)
@@ -35,6 +36,7 @@ def test_sessions_list_has_every_session_newest_first(client, sample_store):
     assert agent["project"] == "langchain_callback_demo"
     assert agent["tags"] == ["demo"] and agent["group"] == "minimal"
     assert agent["traces"] == 3 and agent["errors"] == 3 and agent["trace_errors"] == 1
+    assert agent["cost"] is None and agent["cost_tracked"] is False  # recorded before costs were tracked
     assert agent["tokens"] > 0 and agent["latency_p50"] > 0
     assert {"langchain_callback_demo", "prompt-iteration", "security"} <= set(data["projects"])
     assert {"demo", "v1", "v2", sample_data.P_SCRIPT} <= set(data["tags"])
@@ -47,28 +49,38 @@ def test_sessions_list_has_every_session_newest_first(client, sample_store):
         ("tag=v1", {"prompt-v1"}),
         ("q=PROMPT", {"prompt-v1", "prompt-v2"}),
         ("q=_chain", {"synopsis_chain"}),  # LIKE wildcards are taken literally
-        ("status=error", {"agent", "prompt-v2", sample_data.XSS_NAME}),
-        ("status=ok", {"simple_sequential", "synopsis_chain", "prompt-v1"}),
+        ("status=error", {"agent", "prompt-v2", "format-failure", sample_data.XSS_NAME}),
+        ("status=handled", {sample_data.LONG_NAME}),  # a tool error the agent recovered from
+        ("project=langchain_callback_demo&status=ok", {"simple_sequential", "synopsis_chain"}),
         ("status=incomplete", {sample_data.XSS_NAME}),
         ("project=prompt-iteration&status=error", {"prompt-v2"}),
     ],
 )
 def test_sessions_list_filters(client, query, expected):
+    """Filters by project, tag, name and outcome (a failed trace is an error; a handled one is not)."""
     data = client.json(f"/api/sessions?{query}")
     assert {item["name"] for item in data["sessions"]} == expected
     assert data["total"] == len(expected)
 
 
 def test_sessions_list_pages(client):
-    first = client.json("/api/sessions?limit=4")
-    second = client.json("/api/sessions?limit=4&offset=4")
-    assert len(first["sessions"]) == 4 and len(second["sessions"]) == 2
-    assert first["total"] == second["total"] == 6
+    """Pages do not overlap and agree on the total."""
+    first = client.json("/api/sessions?limit=8")
+    second = client.json("/api/sessions?limit=8&offset=8")
+    assert len(first["sessions"]) == 8 and len(second["sessions"]) == 6
+    assert first["total"] == second["total"] == 14
     assert not {s["id"] for s in first["sessions"]} & {s["id"] for s in second["sessions"]}
 
 
 def test_bad_parameters_are_400(client):
-    for path in ("/api/sessions?status=maybe", "/api/sessions?offset=-1", "/api/sessions?limit=x"):
+    """A parameter the API does not know is a 400 with a message."""
+    for path in (
+        "/api/sessions?status=maybe",
+        "/api/sessions?offset=-1",
+        "/api/sessions?limit=x",
+        "/api/sessions?sort=size",
+        "/api/sessions?order=up",
+    ):
         response = client.request(path)
         assert response.status == 400, path
         assert response.json()["error"]
@@ -78,54 +90,65 @@ def test_bad_parameters_are_400(client):
 
 
 def test_session_by_name_or_id(client, sample_store):
+    """A session is found by its name (the latest) or its id, with its status counts."""
     by_name = client.json("/api/sessions/agent")
     by_id = client.json(f"/api/sessions/{sample_store.ids['agent']}")
     assert by_name == by_id
     assert by_name["status_counts"] == {"ok": 2, "error": 1}
     assert by_name["model"]["type"] == "CompiledStateGraph"
     assert by_name["config"]["project"] == "langchain_callback_demo"
+    assert by_name["handled_errors"] == 0  # its three error spans are all in the failed trace
+    assert client.json(f"/api/sessions/{q(sample_data.LONG_NAME)}")["handled_errors"] == 1
     assert client.request("/api/sessions/no-such-session").status == 404
 
 
 def test_trace_table_pages_filters_and_sorts(client):
+    """The trace table pages, filters by status and text, and sorts; rows carry their 1-based number."""
     page = client.json("/api/sessions/simple_sequential/traces?limit=4")
-    assert page["total"] == 6 and [row["seq"] for row in page["rows"]] == [0, 1, 2, 3]
+    assert page["total"] == 6 and [row["number"] for row in page["rows"]] == [1, 2, 3, 4]
     assert "tree" not in page["rows"][0]
     assert page["rows"][0]["input"] and page["rows"][0]["output"]
     last = client.json("/api/sessions/simple_sequential/traces?limit=4&offset=4")
-    assert [row["seq"] for row in last["rows"]] == [4, 5]
+    assert [row["number"] for row in last["rows"]] == [5, 6]
 
     errors = client.json("/api/sessions/agent/traces?status=error")
-    assert [row["seq"] for row in errors["rows"]] == [2] and errors["total"] == 1
+    assert [row["number"] for row in errors["rows"]] == [3] and errors["total"] == 1
     assert "distance to the moon" in errors["rows"][0]["output"]
 
     found = client.json(f"/api/sessions/agent/traces?q={q('(17 + 25)')}")
-    assert [row["seq"] for row in found["rows"]] == [0]
+    assert [row["number"] for row in found["rows"]] == [1]
 
     slowest = client.json("/api/sessions/synopsis_chain/traces?sort=latency")["rows"]
     latencies = [row["latency_ms"] for row in slowest]
     assert latencies == sorted(latencies, reverse=True)
+    numbers = client.json("/api/sessions/synopsis_chain/traces")["rows"]
+    by_number = {row["trace_id"]: row["number"] for row in numbers}
+    assert all(row["number"] == by_number[row["trace_id"]] for row in slowest)  # a trace keeps its number
     assert client.request("/api/sessions/agent/traces?sort=random").status == 400
     assert client.request("/api/sessions/agent/traces?status=bad").status == 400
 
 
 def test_trace_detail_has_the_tree_and_neighbours(client, sample_store):
-    data = client.json("/api/sessions/agent/traces/2")
+    """Trace N is the Nth in the store's order (as `chaintracer show` counts), with its tree and neighbours."""
+    data = client.json("/api/sessions/agent/traces/3")
     assert data["session"] == {"id": sample_store.ids["agent"], "name": "agent", "project": "langchain_callback_demo"}
     assert data["row"]["status"] == "error"
     tree = data["tree"]
     assert tree["kind"] == "agent" and tree["status"] == "error"
     tool = tree["children"][-1]["children"][0]
     assert tool["kind"] == "tool" and tool["error"]["type"] == "ValueError"
-    assert data["prev"] == 1 and data["next"] is None and data["total"] == 3
-    assert client.json("/api/sessions/agent/traces/0")["prev"] is None
-    assert client.request("/api/sessions/agent/traces/7").status == 404
+    assert data["number"] == 3 and data["prev"] == 2 and data["next"] is None and data["total"] == 3
+    first = client.json("/api/sessions/agent/traces/1")
+    assert first["prev"] is None and first["next"] == 2 and "17 + 25" in first["row"]["input"]
+    assert client.request("/api/sessions/agent/traces/0").status == 404
+    assert client.request("/api/sessions/agent/traces/4").status == 404
     assert client.request("/api/sessions/agent/traces/two").status == 400
 
 
 def test_artifact_route_is_sandboxed(client, sample_store):
+    """Visualisation HTML is served with a sandbox CSP; odd references are refused."""
     sid = sample_store.ids[sample_data.XSS_NAME]
-    tree = client.json(f"/api/sessions/{sid}/traces/0")["tree"]
+    tree = client.json(f"/api/sessions/{sid}/traces/1")["tree"]
     ref = tree["children"][0]["attributes"]["visualizations"]["ent"]
     response = client.request(f"/api/sessions/{sid}/artifacts/{ref}")
     assert response.status == 200
@@ -139,6 +162,7 @@ def test_artifact_route_is_sandboxed(client, sample_store):
 
 
 def test_compare_matches_outputs_by_input(client, sample_store):
+    """Outputs pair by input across sessions, with settings and metric rows keyed by session."""
     data = client.json("/api/compare?ids=prompt-v1,prompt-v2")
     v1, v2 = sample_store.ids["prompt-v1"], sample_store.ids["prompt-v2"]
     assert [s["id"] for s in data["sessions"]] == [v1, v2]
@@ -148,6 +172,7 @@ def test_compare_matches_outputs_by_input(client, sample_store):
     assert first["cells"][v1][0]["output"] == "Paris."
     assert first["cells"][v2][0]["output"] == "The capital of France is Paris."
     assert data["groups"][2]["cells"][v2][0]["status"] == "error"
+    assert first["cells"][v1][0]["number"] == 1
     settings = {row["key"]: row["values"] for row in data["settings"]}
     assert settings["model.models[0].params.temperature"] == {v1: 0.7, v2: 0.1}
     assert settings["model.prompts[0]"][v1] == "Answer briefly: {question}"
@@ -180,7 +205,7 @@ def test_pages_carry_security_headers(client):
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["X-Frame-Options"] == "DENY"
     assert headers["Cache-Control"] == "no-store"
-    for name in ("core.js", "data.js", "architecture.js", "timeline.js", "compare.js", "sessions.js", "app.js"):
+    for name in SCRIPTS:
         script = client.request(f"/static/{name}")
         assert script.status == 200 and script.headers["Content-Type"].startswith("text/javascript"), name
     assert client.request("/static/app.css").headers["Content-Type"].startswith("text/css")
@@ -256,7 +281,7 @@ def test_ui_command_serves_until_stopped(sample_store):
         line = process.stdout.readline()
         assert "serving" in line and "http://127.0.0.1:" in line, line + process.stderr.read()
         url = line.split(" at ", 1)[1].split()[0]
-        assert sample_data.Client(url).json("/api/sessions")["total"] == 6
+        assert sample_data.Client(url).json("/api/sessions")["total"] == 14
     finally:
         process.terminate()
         process.wait(timeout=10)

@@ -11,8 +11,9 @@ import urllib.parse
 import sample_data
 from playwright.sync_api import expect
 
+from chaintracer.notebook import session_html
 from chaintracer.store import Store
-from chaintracer.viewer.report import build_report, session_html
+from chaintracer.viewer.report import build_report
 
 ERROR_RED = "rgb(220, 38, 38)"
 NOT_EXECUTED = "() => window.__xss === undefined && !document.getElementById('xss-marker')"
@@ -30,13 +31,14 @@ def visit(page, url: str) -> None:
     page.goto(url)
 
 
-def test_sessions_list_filters_and_opens_a_session(page, server, screenshot):
+def test_sessions_list_filters_and_opens_a_session(page, server, sample_store, screenshot):
+    """The list shows every session with its failed traces; filters narrow it and survive a reload."""
     visit(page, server.url)
     rows = page.locator("#sessions-table tbody tr")
     rows.first.wait_for()
-    assert rows.count() == 6
-    agent = page.locator("tr[data-session]", has_text="agent")
-    assert "3" in agent.locator("td.num").nth(1).inner_text()  # errors
+    assert rows.count() == len(sample_store.ids)
+    agent = page.locator(f"tr[data-session='{sample_store.ids['agent']}']")
+    assert agent.locator("td.failed").inner_text() == "1"  # one failed trace (3 error spans)
     assert "langchain_callback_demo" in agent.inner_text()
     screenshot(page, "sessions")
 
@@ -51,11 +53,12 @@ def test_sessions_list_filters_and_opens_a_session(page, server, screenshot):
 
 
 def test_trace_table_highlights_errors_and_opens_the_timeline(page, server, screenshot):
+    """A failed trace is red in the table; the Failed filter keeps it; a click opens trace #3."""
     visit(page, route(server, "session", "agent"))
     rows = page.locator("#trace-table tbody tr")
     rows.first.wait_for()
     assert rows.count() == 3
-    failing = page.locator("#trace-table tr[data-seq='2']")
+    failing = page.locator("#trace-table tr[data-number='3']")
     assert "row-error" in failing.get_attribute("class")
     assert failing.locator("td").first.evaluate("td => getComputedStyle(td).backgroundColor") == "rgb(254, 242, 242)"
     assert "distance to the moon" in failing.inner_text()
@@ -67,11 +70,12 @@ def test_trace_table_highlights_errors_and_opens_the_timeline(page, server, scre
     expect(page.locator("#trace-table tbody tr")).to_have_count(1)
     failing.click()
     page.wait_for_selector("#timeline")
-    assert page.url.endswith("/trace/2")
+    assert page.url.endswith("/trace/3")
 
 
 def test_timeline_outlines_the_failed_spans_in_red(page, server, screenshot):
-    visit(page, route(server, "session", "agent", "trace", "2"))
+    """Failed spans are outlined red; the view opens on the span where the error started."""
+    visit(page, route(server, "session", "agent", "trace", "3"))
     page.wait_for_selector("#timeline .wf-row")
     assert page.locator("#timeline .wf-row").count() == 5
     legend = page.locator("#legend").inner_text()
@@ -94,8 +98,8 @@ def test_timeline_outlines_the_failed_spans_in_red(page, server, screenshot):
     assert "lookup" in detail.locator("h2").inner_text()
     error = page.locator("#span-error")
     assert "ValueError" in error.inner_text() and "distance to the moon" in error.inner_text()
-    error.locator("summary").click()
-    assert "Traceback (most recent call last)" in error.locator("pre").inner_text()
+    error.locator("details.traceback > summary").click()
+    assert "Traceback (most recent call last)" in error.locator(".tb-list").inner_text()
     screenshot(page, "timeline")
 
     # Selecting a model span shows its model, parameters and tokens.
@@ -109,6 +113,7 @@ def test_timeline_outlines_the_failed_spans_in_red(page, server, screenshot):
 
 
 def test_model_architecture_graph_and_parameters(page, server, screenshot):
+    """The architecture tab draws the graph; a node shows its parameters."""
     visit(page, route(server, "session", "agent", "architecture"))
     page.wait_for_selector("#architecture svg.graph")
     nodes = page.locator("svg.graph .node")
@@ -131,6 +136,7 @@ def test_model_architecture_graph_and_parameters(page, server, screenshot):
 
 
 def test_compare_two_sessions_side_by_side(page, server, screenshot):
+    """Two ticked sessions compare: differing settings, outputs per input, failed traces."""
     visit(page, server.url)
     page.wait_for_selector("#sessions-table")
     for name in ("prompt-v1", "prompt-v2"):
@@ -158,20 +164,30 @@ def test_stored_script_injection_never_runs(page, server, sample_store, screensh
     views = [
         (server.url, "#sessions-table"),
         (route(server, "session", sid), "#trace-table"),
-        (route(server, "session", sid, "trace", "1"), "#span-error"),
-        (route(server, "session", sid, "trace", "0"), "#timeline"),
+        (route(server, "session", sid, "trace", "2"), "#span-error"),
+        (route(server, "session", sid, "trace", "1"), "#timeline"),
         (route(server, "session", sid, "architecture"), "svg.graph"),
         (route(server, "session", sid, "settings"), "#settings-table"),
         (route(server, "compare", ids=f"{sid},prompt-v1"), "#compare-settings"),
+        (route(server, "compare", ids=f"prompt-v1,{sid}", baseline=sid), "#compare-outputs"),
+        # Searches for payloads: found, highlighted, and still text.
+        (route(server, "session", sid, q="onerror window"), "#trace-table .match mark"),
+        (route(server, "session", sid, q=sample_data.P_IMG), "#trace-table"),
+        (route(server, "session", sid, "trace", "1", q="script xss", span="<img src=x>"), "#span-detail mark"),
+        (route(server, "search", q=sample_data.P_SCRIPT), "#search-results"),
+        (route(server, "experiments"), "#experiments-table"),
+        (route(server, "experiment", sample_data.XSS_EXPERIMENT), "#experiment-grid"),
+        (route(server, "experiment", sample_data.XSS_EXPERIMENT, baseline=sample_data.XSS_VARIANTS[1]), ".chip"),
+        (route(server, trend="traces"), "#trend svg"),
     ]
     for url, ready in views:
         visit(page, url)
         page.wait_for_selector(ready)
         assert page.evaluate(NOT_EXECUTED), url
-        assert page.locator("img, svg.graph script, main script").count() == 0, url
-        if "trace/1" in url:
+        assert page.locator("img, svg.graph script, main script, main iframe:not([sandbox=''])").count() == 0, url
+        if "trace/2" in url:
             assert sample_data.XSS_ERROR in page.locator("#span-error").inner_text()
-        if "trace/0" in url:
+        if "trace/1" in url:
             page.locator("#timeline .wf-row[data-kind=llm]").click()
             assert sample_data.XSS_TEXT in page.locator("[data-section=outputs]").inner_text()
             frame = page.locator("iframe.viz")
@@ -180,6 +196,11 @@ def test_stored_script_injection_never_runs(page, server, sample_store, screensh
             page.wait_for_timeout(200)  # give a blocked onerror/onload the chance to fire
             assert page.evaluate(NOT_EXECUTED), "visualisation"
             screenshot(page, "xss-trace")
+        if "experiment/" in url:
+            assert sample_data.XSS_VARIANTS[0] in page.locator("#experiment-summary").inner_text()
+            assert "<script>" in page.locator("#experiment-grid").inner_text()
+        page.wait_for_timeout(100)
+        assert page.evaluate(NOT_EXECUTED), url
     visit(page, server.url)
     page.wait_for_selector("#sessions-table")
     text = page.locator("#sessions-table").inner_text()
@@ -189,6 +210,7 @@ def test_stored_script_injection_never_runs(page, server, sample_store, screensh
 
 
 def test_report_file_works_offline_and_keeps_text_inert(page, sample_store, tmp_path, screenshot):
+    """The one-file report shows sessions, timelines, comparisons and architectures offline, payloads inert."""
     store = Store(sample_store.path, create=False)
     try:
         html, _ = build_report(store, ["prompt-v1", "prompt-v2", "agent", sample_store.ids[sample_data.XSS_NAME]])
@@ -203,7 +225,7 @@ def test_report_file_works_offline_and_keeps_text_inert(page, sample_store, tmp_
     page.wait_for_selector("#sessions-table")
     assert page.locator("#sessions-table tbody tr").count() == 4
     assert "report" in page.locator(".mode").inner_text()
-    visit(page, url + "#/session/agent/trace/2")
+    visit(page, url + "#/session/agent/trace/3")
     page.wait_for_selector("#timeline .bar.error")
     assert page.locator("#timeline .bar.error").last.evaluate("b => getComputedStyle(b).outlineColor") == ERROR_RED
     screenshot(page, "report-timeline")
@@ -212,7 +234,7 @@ def test_report_file_works_offline_and_keeps_text_inert(page, sample_store, tmp_
     assert page.locator("#compare-outputs tbody tr").count() == 4
     visit(page, url + "#/session/agent/architecture")
     page.wait_for_selector("svg.graph .node")
-    visit(page, url + f"#/session/{sample_store.ids[sample_data.XSS_NAME]}/trace/0")
+    visit(page, url + f"#/session/{sample_store.ids[sample_data.XSS_NAME]}/trace/1")
     page.locator("#timeline .wf-row[data-kind=llm]").click()
     assert "Paris" in page.frame_locator("iframe.viz").locator("body").inner_text()
     page.wait_for_timeout(200)

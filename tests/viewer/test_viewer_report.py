@@ -8,16 +8,18 @@ import inspect
 import json
 import re
 import time
+from pathlib import Path
 
 import pytest
 import sample_data
 
 from chaintracer.cli import main
 from chaintracer.encoding import EncodedTrace, iso
+from chaintracer.notebook import session_html
 from chaintracer.stats import TraceStats
 from chaintracer.store import Store
 from chaintracer.viewer import api
-from chaintracer.viewer.report import build_report, embed_json, report_data, session_html
+from chaintracer.viewer.report import build_report, embed_json, report_data
 
 DATA = re.compile(r'<script type="application/json" id="ct-data">(.*?)</script>', re.S)
 
@@ -31,8 +33,8 @@ def _report(sample_store, refs, **kwargs):
 
 
 def test_report_is_one_self_contained_file(sample_store):
-    html, info = _report(sample_store, ["prompt-v1", "prompt-v2", "agent"])
-    assert info["names"] == ["prompt-v1", "prompt-v2", "agent"] and info["notes"] == []
+    html, info = _report(sample_store, ["agent", "prompt-v1", "prompt-v2"])
+    assert info["names"] == ["prompt-v2", "prompt-v1", "agent"] and info["notes"] == []  # the viewer's order
     # Nothing is fetched: no external script, style, image, frame or link.
     assert not re.search(r"<(script|img|iframe|link)[^>]*\s(src|href)=", html)
     assert "<link" not in html and "@import" not in html
@@ -54,8 +56,8 @@ def test_report_data_is_embedded_with_every_angle_bracket_escaped(sample_store):
     data = json.loads(blob)
     assert [s["name"] for s in data["sessions"]] == [sample_data.XSS_NAME, "agent"]
     held = data["traces"][xss]
-    assert held["trees"]["0"]["children"][0]["outputs"] == sample_data.XSS_TEXT  # the text itself is intact
-    assert held["total"] == 3 and sorted(held["trees"]) == ["0", "1", "2"]
+    assert held["trees"]["1"]["children"][0]["outputs"] == sample_data.XSS_TEXT  # the text itself is intact
+    assert held["total"] == 3 and sorted(held["trees"]) == ["1", "2", "3"]  # by trace number
     (ref,) = data["artifacts"][xss]
     assert data["artifacts"][xss][ref]["content"] == sample_data.VIZ_HTML
     assert data["compare"]["sessions"][0]["id"] == xss
@@ -86,9 +88,9 @@ def test_report_command(sample_store, tmp_path, capsys):
     output = tmp_path / "out" / "report.html"
     assert main(["report", "prompt-v1", "prompt-v2", "-o", str(output), "--store", sample_store.path]) == 0
     printed = capsys.readouterr().out
-    assert output.exists() and "prompt-v1, prompt-v2" in printed and output.resolve().as_uri() in printed
+    assert output.exists() and "prompt-v2, prompt-v1" in printed and output.resolve().as_uri() in printed
     assert main(["report", "no-such-session", "-o", str(output), "--store", sample_store.path]) == 2
-    assert "no session with id or name 'no-such-session'" in capsys.readouterr().err
+    assert "no session or experiment with id or name 'no-such-session'" in capsys.readouterr().err
     assert main(["report", "agent", "--max-traces", "-1", "--store", sample_store.path]) == 2
 
 
@@ -146,3 +148,40 @@ def test_live_sessions_are_marked(tmp_path):
         assert api.sessions_page(store)["sessions"][0]["status"] == "flushed"
     finally:
         store.close()
+
+
+def test_report_lists_sessions_in_the_viewers_order(sample_store, client):
+    """Whatever order the command names them in, the report lists sessions as the viewer does."""
+    refs = ["simple_sequential", sample_data.LONG_NAME, "agent", "prompt-v1"]
+    store = Store(sample_store.path, create=False)
+    try:
+        data = report_data(store, list(reversed(refs)))
+    finally:
+        store.close()
+    viewer = [item["id"] for item in client.json("/api/sessions?limit=500")["sessions"]]
+    wanted = {sample_store.ids[ref] for ref in refs}
+    assert [item["id"] for item in data["sessions"]] == [sid for sid in viewer if sid in wanted]
+
+
+def test_report_header_names_the_store_file_not_its_folder(sample_store):
+    """The report's header names the store file, not the folder it sat in on the machine that made it."""
+    html, _ = _report(sample_store, ["agent"])
+    data = json.loads(DATA.search(html).group(1))
+    assert data["store"] == Path(sample_store.path).name == "viewer.db"
+
+
+def test_report_of_an_experiment_holds_its_page_and_sessions(sample_store):
+    """Naming an experiment embeds its page (every baseline's comparisons) and its variants' sessions."""
+    store = Store(sample_store.path, create=False)
+    try:
+        data = report_data(store, ["capitals"])
+    finally:
+        store.close()
+    (experiment,) = data["experiments"]
+    assert experiment["experiment"]["name"] == "capitals"
+    assert sorted(item["name"] for item in data["sessions"]) == ["capitals:cold", "capitals:hot", "capitals:warm"]
+    assert set(experiment["comparisons_by_baseline"]) == {"cold", "warm", "hot"}
+    assert experiment["comparisons_by_baseline"]["hot"]["cold"]["contains"]["delta"] > 0
+    assert len(experiment["examples"]) == len(sample_data.CAPITALS)
+    run = experiment["examples"][0]["runs"][0]
+    assert str(run["number"]) in data["traces"][run["session_id"]]["trees"]  # the grid's links open in the report

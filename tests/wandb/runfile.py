@@ -1,6 +1,6 @@
 """Reads an offline W&B run file (``run-<id>.wandb``) back, so tests can see what a run holds.
 
-``wandb.sdk.internal.datastore`` is gone from wandb 0.31; the format (see FACTS.md): a 7-byte
+``wandb.sdk.internal.datastore`` is gone from wandb 0.31; the format: a 7-byte
 header ``b":W&B"`` + uint16 LE 0xBEE1 + uint8 version 0, then 32 KiB blocks of chunks with a
 ``<IHB`` header (crc32, length, type 1 full / 2 first / 3 middle / 4 last), each record a
 ``wandb_internal_pb2.Record``.

@@ -1,4 +1,10 @@
-/* chaintracer viewer: the page shell and the router (#/..., #/session/ID, .../trace/SEQ, #/compare?ids=). */
+/* chaintracer viewer: the page shell and the router.
+ *
+ * Routes: #/ (sessions), #/session/ID[/traces|architecture|settings], #/session/ID/trace/N?span=,
+ * #/compare?ids=A,B&baseline=A, #/experiments, #/experiment/ID, #/search?q=.
+ * A view showing a live session asks for a refresh: it is drawn again every REFRESH_MS while
+ * the page is visible and the reader is not typing.
+ */
 (function (CT) {
   "use strict";
   const {
@@ -13,13 +19,19 @@
     compareView,
     sessionsView,
     sessionView,
+    experimentsView,
+    experimentView,
+    searchView,
     source,
     embeddedCompare,
+    reportData,
   } = CT;
 
+  const REFRESH_MS = 3000;
   const app = document.getElementById("app");
   let main = null;
   let renderToken = 0;
+  let refreshTimer = null;
 
   function shell() {
     replace(app);
@@ -32,6 +44,7 @@
       },
       () => {},
     );
+    const hasExperiments = !reportData || (reportData.experiments || []).length > 0;
     const header = h(
       "header",
       { class: "top" },
@@ -40,6 +53,8 @@
         "nav",
         {},
         link("#/", "Sessions"),
+        hasExperiments ? link("#/experiments", "Experiments") : null,
+        link("#/search", "Search"),
         embeddedCompare ? link(hashFor(["compare"], { ids: embeddedCompare }), "Compare all") : null,
       ),
       h("span", { class: "spacer" }),
@@ -50,20 +65,43 @@
     append(app, [header, main]);
   }
 
-  async function route() {
+  // Called by a view that shows something still being recorded.
+  function scheduleRefresh(token) {
+    if (!source.live || token !== renderToken) return;
+    clearTimeout(refreshTimer);
+    refreshTimer = setTimeout(function tick() {
+      if (token !== renderToken) return;
+      const typing = document.activeElement && /^(INPUT|SELECT|TEXTAREA)$/.test(document.activeElement.tagName);
+      if (document.hidden || typing || document.querySelector("dialog[open]")) {
+        refreshTimer = setTimeout(tick, REFRESH_MS);
+        return;
+      }
+      route(true);
+    }, REFRESH_MS);
+  }
+
+  async function route(again) {
     const token = ++renderToken;
+    clearTimeout(refreshTimer);
     const { parts, params } = parseHash();
     const view = h("div", { class: "view" });
     const isCurrent = () => token === renderToken;
+    const refresh = () => scheduleRefresh(token);
     try {
       if (parts[0] === "session" && parts[1] && parts[2] === "trace" && parts[3] !== undefined) {
-        await traceView(view, parts[1], parts[3], isCurrent);
+        await traceView(view, parts[1], parts[3], params, isCurrent);
       } else if (parts[0] === "session" && parts[1]) {
-        await sessionView(view, parts[1], parts[2] || "traces", params, isCurrent);
+        await sessionView(view, parts[1], parts[2] || "traces", params, isCurrent, refresh);
       } else if (parts[0] === "compare") {
         await compareView(view, (params.ids || "").split(",").filter(Boolean), params, isCurrent);
+      } else if (parts[0] === "experiments") {
+        await experimentsView(view, isCurrent);
+      } else if (parts[0] === "experiment" && parts[1]) {
+        await experimentView(view, parts[1], params, isCurrent);
+      } else if (parts[0] === "search") {
+        await searchView(view, params, isCurrent);
       } else {
-        await sessionsView(view, params, isCurrent);
+        await sessionsView(view, params, isCurrent, refresh);
       }
     } catch (err) {
       replace(
@@ -77,13 +115,16 @@
       );
     }
     if (isCurrent()) {
+      const scroll = again ? window.scrollY : 0;
       replace(main, view);
+      if (again) window.scrollTo(0, scroll);
+      main.dataset.rendered = String(token); // lets tests and scripts tell a fresh render
     }
   }
 
   // -- start -------------------------------------------------------------------------------
 
   shell();
-  window.addEventListener("hashchange", route);
+  window.addEventListener("hashchange", () => route());
   route();
 })(window.CT);

@@ -71,6 +71,16 @@ window.CT = (function () {
     return h("span", { class: "pill pill-" + known, text: status === "error" ? "error" : String(status) });
   }
 
+  // Errors a program handled (error spans inside a trace that succeeded): a warning, not an error.
+  function handledPill(count) {
+    if (!count) return null;
+    return h("span", {
+      class: "pill pill-warn",
+      title: count + " error span" + (count === 1 ? "" : "s") + " inside traces that succeeded (handled by the program)",
+      text: count + " handled",
+    });
+  }
+
   // A session's state when it is not simply flushed: the pill and what it means.
   const SESSION_STATES = {
     live: "its program is still recording: refresh to see more",
@@ -90,6 +100,21 @@ window.CT = (function () {
 
   function fmtInt(value) {
     return typeof value === "number" ? Math.round(value).toLocaleString("en-US") : "–";
+  }
+
+  // A number to 3 significant digits ("0.0123", "65.7", "1,230"); integers under 1,000 as they are.
+  function fmtNum(value) {
+    if (typeof value !== "number" || !isFinite(value)) return "–";
+    if (Number.isInteger(value) && Math.abs(value) < 1000) return String(value);
+    return value.toLocaleString("en-US", { maximumSignificantDigits: 3 });
+  }
+
+  // Money in US dollars; null (no price known for a model) is "unknown", never $0.
+  function fmtCost(value) {
+    if (typeof value !== "number" || !isFinite(value)) return "unknown";
+    if (value === 0) return "$0";
+    if (Math.abs(value) < 0.01) return "$" + Number(value.toPrecision(2)).toString();
+    return "$" + value.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
   }
 
   function fmtMs(ms) {
@@ -207,13 +232,14 @@ window.CT = (function () {
     return h("tr", { class: "empty" }, h("td", { colspan: columns, text: text }));
   }
 
+  // A summary card: a label, a headline value, and a line (text or nodes) under it.
   function card(label, value, cls, sub) {
     return h(
       "div",
-      { class: "card" },
+      { class: "card", "data-card": label },
       h("div", { class: "card-label", text: label }),
       h("div", { class: "card-value " + (cls || ""), text: value }),
-      sub ? h("div", { class: "card-sub", text: sub }) : null,
+      sub ? h("div", { class: "card-sub" }, sub) : null,
     );
   }
 
@@ -226,136 +252,6 @@ window.CT = (function () {
       out[prefix] = value;
     }
     return out;
-  }
-
-  function scalar(value) {
-    if (value === null || value === undefined) return h("span", { class: "muted", text: "–" });
-    if (typeof value === "string") return h("span", { class: "pre", text: value });
-    return h("span", { class: "mono", text: JSON.stringify(value) });
-  }
-
-  function kvTable(obj) {
-    return h(
-      "table",
-      { class: "kv small" },
-      h(
-        "tbody",
-        {},
-        Object.entries(obj).map(([k, v]) =>
-          h(
-            "tr",
-            {},
-            h("th", { text: k }),
-            h("td", {}, v !== null && typeof v === "object" ? jsonBlock(v) : scalar(v)),
-          ),
-        ),
-      ),
-    );
-  }
-
-  function section(title, content, id) {
-    return h("section", { class: "detail-section", "data-section": id }, h("h3", { text: title }), content);
-  }
-
-  function fact(label, value, cls) {
-    return [h("dt", { text: label }), h("dd", { class: cls, text: value })];
-  }
-
-  function renderValue(value) {
-    if (value === null || value === undefined) return h("span", { class: "muted", text: "–" });
-    if (typeof value === "string") return h("pre", { class: "text", text: value });
-    const messages = asMessages(value);
-    if (messages) {
-      return h(
-        "div",
-        {},
-        h("div", { class: "messages" }, messages.map(messageBox)),
-        h("details", { class: "raw" }, h("summary", { text: "JSON" }), jsonBlock(value)),
-      );
-    }
-    return jsonBlock(value);
-  }
-
-  function isMessage(x) {
-    return x && typeof x === "object" && !Array.isArray(x) && typeof x.role === "string" && "content" in x;
-  }
-
-  function asMessages(value) {
-    if (Array.isArray(value) && value.length && value.every(isMessage)) return value;
-    if (
-      Array.isArray(value) &&
-      value.length === 1 &&
-      Array.isArray(value[0]) &&
-      value[0].length &&
-      value[0].every(isMessage)
-    )
-      return value[0];
-    if (value && typeof value === "object" && !Array.isArray(value)) {
-      const keys = Object.keys(value);
-      if (
-        keys.length === 1 &&
-        Array.isArray(value[keys[0]]) &&
-        value[keys[0]].length &&
-        value[keys[0]].every(isMessage)
-      )
-        return value[keys[0]];
-      if (Array.isArray(value.generations)) {
-        const out = [];
-        for (const group of value.generations) {
-          for (const g of Array.isArray(group) ? group : [group]) {
-            if (g && isMessage(g.message)) out.push(g.message);
-            else if (g && typeof g.text === "string") out.push({ role: "generation", content: g.text });
-          }
-        }
-        if (out.length) return out;
-      }
-    }
-    return null;
-  }
-
-  function messageBox(m) {
-    const content = typeof m.content === "string" ? m.content : JSON.stringify(m.content, null, 2);
-    return h(
-      "div",
-      { class: "msg msg-" + String(m.role).replace(/[^a-z_]/gi, "") },
-      h("div", { class: "msg-role", text: m.role + (m.name ? " · " + m.name : "") }),
-      content ? h("pre", { class: "text", text: content }) : null,
-      Array.isArray(m.tool_calls) && m.tool_calls.length
-        ? m.tool_calls.map((c) =>
-            h(
-              "div",
-              { class: "tool-call" },
-              h("span", { class: "kind k-tool", text: "tool call" }),
-              " ",
-              h("b", { text: String(c.name) }),
-              " ",
-              h("code", { text: JSON.stringify(c.args) }),
-            ),
-          )
-        : null,
-    );
-  }
-
-  const TOKEN = /("(?:\\.|[^"\\])*")(\s*:)?|\b(true|false|null)\b|(-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)/g;
-
-  function jsonBlock(value) {
-    const text = JSON.stringify(value, null, 2);
-    const pre = h("pre", { class: "json" });
-    if (text === undefined) return pre;
-    if (text.length > 200000) {
-      pre.textContent = text;
-      return pre;
-    }
-    let last = 0;
-    for (const m of text.matchAll(TOKEN)) {
-      if (m.index > last) pre.appendChild(document.createTextNode(text.slice(last, m.index)));
-      const cls = m[1] ? (m[2] ? "j-key" : "j-str") : m[3] ? "j-lit" : "j-num";
-      pre.appendChild(h("span", { class: cls, text: m[1] || m[3] || m[4] }));
-      if (m[2]) pre.appendChild(document.createTextNode(m[2]));
-      last = m.index + m[0].length;
-    }
-    if (last < text.length) pre.appendChild(document.createTextNode(text.slice(last)));
-    return pre;
   }
 
   function clip(text, n) {
@@ -371,6 +267,7 @@ window.CT = (function () {
     kindClass,
     kindBadge,
     statusPill,
+    handledPill,
     sessionStatePill,
     link,
     fmtInt,
@@ -388,16 +285,9 @@ window.CT = (function () {
     searchBox,
     emptyRow,
     card,
+    fmtNum,
+    fmtCost,
     flatten,
-    scalar,
-    kvTable,
-    section,
-    fact,
-    renderValue,
-    isMessage,
-    asMessages,
-    messageBox,
-    jsonBlock,
     clip,
     KINDS,
     PAGE,

@@ -1,39 +1,61 @@
-/* chaintracer viewer: the sessions list and the session page (summary, trace table, settings). */
+/* chaintracer viewer: the sessions list: filters, sortable columns, a metric's trend across sessions, compare. */
 (function (CT) {
   "use strict";
   const {
     append,
     h,
     replace,
-    kindClass,
-    statusPill,
     sessionStatePill,
+    handledPill,
     link,
     fmtInt,
     fmtMs,
+    fmtNum,
+    fmtCost,
     parseTs,
     fmtTime,
     timeCell,
     hashFor,
     setParams,
-    breadcrumb,
     pager,
     select,
     searchBox,
     emptyRow,
-    card,
-    flatten,
-    scalar,
-    architecture,
-    PAGE,
+    lineChart,
+    chartBox,
     source,
   } = CT;
 
   const compareSelection = new Set(); // sessions ticked for comparison, kept across views
 
-  async function sessionsView(view, params, isCurrent) {
+  // Columns: [label, sort key or null, numeric]. Sorting is done by the store (all pages).
+  const COLUMNS = [
+    ["", null, false],
+    ["Name", "name", false],
+    ["Project", "project", false],
+    ["Tags", null, false],
+    ["Group", null, false],
+    ["Ended (UTC)", "ended", false],
+    ["Traces", "traces", true],
+    ["Failed", "failed", true],
+    ["Tokens", "tokens", true],
+    ["Cost", "cost", true],
+    ["Latency p50", "latency", true],
+  ];
+  // What the trend chart can plot; score and metric means are added from the sessions shown.
+  const TREND_METRICS = [
+    ["traces", "Traces", (x) => x.traces, fmtInt],
+    ["failed", "Failed traces", (x) => x.trace_errors, fmtInt],
+    ["tokens", "Tokens", (x) => x.tokens, fmtInt],
+    ["cost", "Cost", (x) => (x.cost_tracked ? x.cost : undefined), fmtCost],
+    ["latency", "Latency p50", (x) => x.latency_p50, fmtMs],
+    ["latency_p95", "Latency p95", (x) => x.latency_p95, fmtMs],
+  ];
+
+  async function sessionsView(view, params, isCurrent, refresh) {
     const filters = Object.assign({ offset: 0 }, params);
     const tableBox = h("div", { class: "table-box" });
+    const trendBox = h("div", { class: "trend", id: "trend" });
     const compareBtn = h("button", { class: "btn btn-primary", type: "button", id: "compare-btn" });
     const updateCompare = () => {
       compareBtn.textContent = "Compare selected (" + compareSelection.size + ")";
@@ -49,9 +71,11 @@
       Object.assign(filters, changes);
       setParams(filters);
       fill(await source.sessions(filters));
+      paintTrend();
     };
     const projectOptions = [["", "All projects"], ...first.projects.map((p) => [p, p])];
     const tagOptions = [["", "All tags"], ...first.tags.map((t) => [t, t])];
+    const trendSelect = h("span", { class: "trend-pick" });
     const toolbar = h(
       "div",
       { class: "toolbar" },
@@ -61,91 +85,54 @@
       select(
         "status",
         [
-          ["", "Any status"],
-          ["error", "With errors"],
+          ["", "Any outcome"],
+          ["error", "With failed traces"],
+          ["handled", "With handled errors only"],
           ["ok", "Without errors"],
           ["incomplete", "With incomplete spans"],
         ],
         filters.status,
         (v) => reload({ status: v, offset: 0 }),
       ),
+      trendSelect,
       h("span", { class: "spacer" }),
       compareBtn,
     );
     const title = h("h1", {}, "Sessions ", h("span", { class: "count" }));
 
+    function sortHeader(label, key, numeric) {
+      const active = (filters.sort || "ended") === key;
+      const order = active ? filters.order || "desc" : null;
+      const th = h("th", {
+        class: (numeric ? "num " : "") + (key ? "sortable" : "") + (active ? " sorted" : ""),
+        "data-sort": key,
+        "aria-sort": order ? (order === "asc" ? "ascending" : "descending") : null,
+        scope: "col",
+      });
+      if (!key) return append(th, [label]);
+      const next = active && order === "desc" ? "asc" : "desc";
+      append(th, [
+        h(
+          "button",
+          { type: "button", class: "sort-btn", onclick: () => reload({ sort: key, order: next, offset: 0 }) },
+          label,
+          h("span", { class: "sort-mark", "aria-hidden": "true", text: order ? (order === "asc" ? " ▲" : " ▼") : "" }),
+        ),
+      ]);
+      return th;
+    }
+
     function fill(data) {
       title.lastChild.textContent = fmtInt(data.total);
-      const columns = [
-        "",
-        "Name",
-        "Project",
-        "Tags",
-        "Group",
-        "Ended (UTC)",
-        "Traces",
-        "Errors",
-        "Tokens",
-        "Latency p50",
-      ];
-      const numeric = new Set([6, 7, 8, 9]);
+      const withCost = data.sessions.some((x) => x.cost_tracked);
+      const columns = COLUMNS.filter(([label]) => label !== "Cost" || withCost);
       const head = h(
         "tr",
         {},
-        columns.map((c, i) => h("th", { class: numeric.has(i) ? "num" : null, text: c })),
+        columns.map(([label, key, numeric]) => sortHeader(label, key, numeric)),
       );
       const body = h("tbody", {});
-      for (const x of data.sessions) {
-        const href = hashFor(["session", x.id]);
-        const box = h("input", { type: "checkbox", "aria-label": "select " + x.name, "data-id": x.id });
-        box.checked = compareSelection.has(x.id);
-        box.addEventListener("click", (ev) => ev.stopPropagation());
-        box.addEventListener("change", () => {
-          if (box.checked) compareSelection.add(x.id);
-          else compareSelection.delete(x.id);
-          updateCompare();
-        });
-        const duration = parseTs(x.ended_at) - parseTs(x.started_at);
-        const row = h(
-          "tr",
-          { class: "clickable" + (x.errors ? " has-errors" : ""), "data-session": x.id, tabindex: "0" },
-          h("td", { class: "check" }, box),
-          h(
-            "td",
-            { class: "name", title: x.name },
-            link(href, x.name),
-            h("div", { class: "sub mono" }, x.id.slice(0, 12), sessionStatePill(x.status)),
-          ),
-          h("td", { class: "project", title: x.project, text: x.project }),
-          h(
-            "td",
-            { class: "tags" },
-            (x.tags || []).map((t) => h("span", { class: "tag", text: t })),
-          ),
-          h("td", { class: "group", title: x.group || "", text: x.group || "" }),
-          h("td", { class: "when" }, timeCell(x.ended_at), h("div", { class: "sub", text: "ran " + fmtMs(duration) })),
-          h("td", { class: "num", text: fmtInt(x.traces) }),
-          h(
-            "td",
-            {
-              class: "num" + (x.errors ? " bad" : ""),
-              title: fmtInt(x.errors) + " error spans in " + fmtInt(x.trace_errors) + " failed traces",
-            },
-            fmtInt(x.errors),
-          ),
-          h("td", { class: "num", text: fmtInt(x.tokens) }),
-          h(
-            "td",
-            { class: "num" },
-            fmtMs(x.latency_p50),
-            h("div", { class: "sub", text: "p95 " + fmtMs(x.latency_p95) }),
-          ),
-        );
-        const open = () => (location.hash = href);
-        row.addEventListener("click", open);
-        row.addEventListener("keydown", (ev) => ev.key === "Enter" && open());
-        body.appendChild(row);
-      }
+      for (const x of data.sessions) body.appendChild(sessionRow(x, withCost));
       if (!data.sessions.length) {
         body.appendChild(
           emptyRow(
@@ -161,282 +148,124 @@
         h("table", { class: "data", id: "sessions-table" }, h("thead", {}, head), body),
         data.total > data.limit ? pager(data, (offset) => reload({ offset: offset })) : null,
       );
+      if (data.sessions.some((x) => x.status === "live")) refresh();
     }
 
-    fill(first);
-    append(view, [title, toolbar, tableBox]);
-  }
-
-  async function sessionView(view, ref, tab, params, isCurrent) {
-    const session = await source.session(ref);
-    if (!isCurrent()) return;
-    const summary = session.summary || {};
-    const tokens = summary.tokens || {};
-    const latency = summary.latency_ms || {};
-    const counts = session.status_counts || {};
-    const duration = parseTs(session.ended_at) - parseTs(session.started_at);
-    append(view, [
-      breadcrumb(link("#/", "Sessions"), session.name),
-      h(
-        "div",
-        { class: "page-head" },
-        h(
-          "h1",
-          {},
-          session.name,
-          " ",
-          summary.errors ? statusPill("error") : statusPill("ok"),
-          sessionStatePill(session.status),
-        ),
-        h(
-          "div",
-          { class: "meta" },
-          h("span", {}, h("b", { text: "project " }), session.project),
-          (session.tags || []).length
-            ? h(
-                "span",
-                {},
-                (session.tags || []).map((t) => h("span", { class: "tag", text: t })),
-              )
-            : null,
-          session.group ? h("span", {}, h("b", { text: "group " }), session.group) : null,
-          session.job_type ? h("span", {}, h("b", { text: "job " }), session.job_type) : null,
-          h("span", {}, h("b", { text: "started " }), timeCell(session.started_at), " UTC · ", fmtMs(duration)),
-          h("span", { class: "mono muted", text: session.id }),
-        ),
-        session.notes ? h("p", { class: "notes", text: session.notes }) : null,
-      ),
-      h(
-        "div",
-        { class: "cards" },
-        card("Traces", fmtInt(summary.traces)),
-        card("Failed traces", fmtInt(summary.trace_errors), summary.trace_errors ? "bad" : ""),
-        card(
-          "Spans",
-          fmtInt(summary.spans),
-          "",
-          fmtInt(summary.errors) + " errors · " + fmtInt(summary.incomplete) + " incomplete",
-        ),
-        card("LLM calls", fmtInt(summary.llm_calls), "", fmtInt(summary.tool_calls) + " tool calls"),
-        card(
-          "Tokens",
-          fmtInt(tokens.total),
-          "",
-          fmtInt(tokens.prompt) + " prompt · " + fmtInt(tokens.completion) + " completion",
-        ),
-        card("Latency p50", fmtMs(latency.p50), "", "p95 " + fmtMs(latency.p95) + " · max " + fmtMs(latency.max)),
-        Object.keys(summary.metrics || {}).length
-          ? card(
-              "Metrics (mean)",
-              String(Object.keys(summary.metrics).length),
-              "",
-              Object.entries(summary.metrics)
-                .slice(0, 3)
-                .map(([k, v]) => k + " " + v)
-                .join(" · "),
-            )
-          : null,
-      ),
-    ]);
-    const tabs = [
-      ["traces", "Traces (" + fmtInt(session.stored_traces) + ")"],
-      ["architecture", "Architecture"],
-      ["settings", "Settings"],
-    ];
-    const tabBar = h(
-      "div",
-      { class: "tabs", role: "tablist" },
-      tabs.map(([id, label]) =>
-        h("a", {
-          href: hashFor(["session", session.id, id]),
-          class: "tab" + (tab === id ? " active" : ""),
-          role: "tab",
-          text: label,
-        }),
-      ),
-      h("span", { class: "spacer" }),
-      compareWith(session),
-    );
-    const body = h("div", { class: "tab-body" });
-    append(view, [tabBar, body]);
-    if (tab === "architecture") architecture(body, session.model);
-    else if (tab === "settings") settings(body, session);
-    else await traceTable(body, session, counts, params, isCurrent);
-  }
-
-  function compareWith(session) {
-    const box = h("span", { class: "compare-with" });
-    source.sessions({ project: session.project, limit: 50 }).then(
-      (data) => {
-        const others = data.sessions.filter((x) => x.id !== session.id);
-        if (!others.length) return;
-        const options = [["", "Compare with…"], ...others.map((x) => [x.id, x.name + " · " + fmtTime(x.ended_at)])];
-        box.appendChild(
-          select("compare-with", options, "", (id) => {
-            if (id) location.hash = hashFor(["compare"], { ids: session.id + "," + id });
-          }),
-        );
-      },
-      () => {},
-    );
-    return box;
-  }
-
-  async function traceTable(body, session, counts, params, isCurrent) {
-    const filters = Object.assign({ offset: 0, sort: "seq" }, params);
-    const tableBox = h("div", { class: "table-box" });
-    const reload = async (changes) => {
-      Object.assign(filters, changes);
-      setParams(filters);
-      fill(await source.traces(session.id, Object.assign({ limit: PAGE }, filters)));
-    };
-    const total = Object.values(counts).reduce((a, b) => a + b, 0);
-    const statusButtons = h("div", { class: "seg", role: "group", "aria-label": "status" });
-    const statuses = [
-      ["", "All", total],
-      ["ok", "OK", counts.ok || 0],
-      ["error", "Errors", counts.error || 0],
-      ["incomplete", "Incomplete", counts.incomplete || 0],
-    ];
-    const paintSeg = () => {
-      replace(
-        statusButtons,
-        ...statuses.map(([value, label, n]) =>
-          h(
-            "button",
-            {
-              type: "button",
-              class:
-                "seg-btn" +
-                ((filters.status || "") === value ? " active" : "") +
-                (value === "error" && n ? " bad" : ""),
-              "data-status": value || "all",
-              onclick: () => {
-                reload({ status: value, offset: 0 });
-                paintSeg();
-              },
-            },
-            label + " ",
-            h("span", { class: "seg-n", text: fmtInt(n) }),
-          ),
-        ),
-      );
-    };
-    paintSeg();
-    const toolbar = h(
-      "div",
-      { class: "toolbar" },
-      statusButtons,
-      searchBox("q", filters.q, "Search inputs and outputs", (v) => reload({ q: v, offset: 0 })),
-      select(
-        "sort",
-        [
-          ["seq", "In order"],
-          ["latency", "Slowest first"],
-          ["tokens", "Most tokens first"],
-          ["errors", "Most errors first"],
-          ["spans", "Most spans first"],
-        ],
-        filters.sort,
-        (v) => reload({ sort: v, offset: 0 }),
-      ),
-    );
-
-    function fill(data) {
-      const columns = ["#", "Trace", "Input", "Output", "Status", "Latency", "Tokens", "Spans"];
-      const head = h(
+    function sessionRow(x, withCost) {
+      const href = hashFor(["session", x.id]);
+      const box = h("input", { type: "checkbox", "aria-label": "select " + x.name, "data-id": x.id });
+      box.checked = compareSelection.has(x.id);
+      box.addEventListener("click", (ev) => ev.stopPropagation());
+      box.addEventListener("change", () => {
+        if (box.checked) compareSelection.add(x.id);
+        else compareSelection.delete(x.id);
+        updateCompare();
+      });
+      const duration = parseTs(x.ended_at) - parseTs(x.started_at);
+      // Failed traces are the headline; error spans of traces that succeeded are warnings.
+      const handled = x.trace_errors ? 0 : x.errors;
+      const row = h(
         "tr",
-        {},
-        columns.map((c, i) => h("th", { class: i >= 5 || i === 0 ? "num" : null, text: c })),
-      );
-      const tbody = h("tbody", {});
-      for (const row of data.rows) {
-        const href = hashFor(["session", session.id, "trace", String(row.seq)]);
-        const error = row.status === "error";
-        const tr = h(
-          "tr",
-          {
-            class:
-              "clickable trace-row" + (error ? " row-error" : row.status === "incomplete" ? " row-incomplete" : ""),
-            "data-seq": row.seq,
-            tabindex: "0",
-          },
-          h("td", { class: "num muted", text: String(row.seq) }),
-          h(
-            "td",
-            { class: "name" },
-            h("span", { class: "dot " + kindClass(row.kind) }),
-            link(href, row.name),
-            h("div", { class: "sub", text: String(row.kind).replace("_", " ") }),
-          ),
-          h("td", { class: "io" }, h("div", { class: "clip", title: row.input, text: row.input })),
-          h(
-            "td",
-            { class: "io" + (error ? " bad" : "") },
-            h("div", { class: "clip", title: row.output, text: row.output }),
-          ),
-          h(
-            "td",
-            {},
-            statusPill(row.status),
-            row.errors && !error ? h("span", { class: "sub bad", text: " " + row.errors + " err" }) : null,
-          ),
-          h("td", { class: "num", text: fmtMs(row.latency_ms) }),
-          h("td", { class: "num", text: row.tokens ? fmtInt(row.tokens) : "–" }),
-          h("td", { class: "num", text: fmtInt(row.spans) }),
-        );
-        const open = () => (location.hash = href);
-        tr.addEventListener("click", (ev) => {
-          if (ev.target.tagName !== "A") open();
-        });
-        tr.addEventListener("keydown", (ev) => ev.key === "Enter" && open());
-        tbody.appendChild(tr);
-      }
-      if (!data.rows.length)
-        tbody.appendChild(emptyRow(columns.length, data.total ? "No trace on this page." : "No trace matches."));
-      replace(
-        tableBox,
-        h("table", { class: "data traces", id: "trace-table" }, h("thead", {}, head), tbody),
-        pager(data, (offset) => reload({ offset: offset })),
-      );
-    }
-
-    const first = await source.traces(session.id, Object.assign({ limit: PAGE }, filters));
-    if (!isCurrent()) return;
-    fill(first);
-    append(body, [toolbar, tableBox]);
-  }
-
-  function settings(body, session) {
-    const rows = [];
-    for (const key of [
-      "id",
-      "project",
-      "name",
-      "entity",
-      "tags",
-      "group",
-      "job_type",
-      "notes",
-      "started_at",
-      "ended_at",
-    ]) {
-      rows.push(["session." + key, session[key]]);
-    }
-    for (const [key, value] of Object.entries(flatten(session.config || {}, "config"))) rows.push([key, value]);
-    for (const [key, value] of Object.entries(flatten(session.exports || {}, "exports"))) rows.push([key, value]);
-    append(body, [
-      h(
-        "table",
-        { class: "data kv", id: "settings-table" },
+        {
+          class: "clickable" + (x.trace_errors ? " has-errors" : handled ? " has-warnings" : ""),
+          "data-session": x.id,
+          tabindex: "0",
+        },
+        h("td", { class: "check" }, box),
         h(
-          "tbody",
-          {},
-          rows.map(([k, v]) => h("tr", {}, h("th", { class: "mono", text: k }), h("td", {}, scalar(v)))),
+          "td",
+          { class: "name wrap" },
+          link(href, x.name),
+          h("div", { class: "sub mono" }, x.id.slice(0, 12), sessionStatePill(x.status)),
         ),
-      ),
-    ]);
+        h("td", { class: "project wrap", text: x.project }),
+        h(
+          "td",
+          { class: "tags" },
+          (x.tags || []).map((t) => h("span", { class: "tag", text: t })),
+        ),
+        h("td", { class: "group wrap", text: x.group || "" }),
+        h("td", { class: "when" }, timeCell(x.ended_at), h("div", { class: "sub", text: "ran " + fmtMs(duration) })),
+        h("td", { class: "num", text: fmtInt(x.traces) }),
+        h(
+          "td",
+          {
+            class: "num failed" + (x.trace_errors ? " bad" : ""),
+            title:
+              fmtInt(x.trace_errors) + " failed traces · " + fmtInt(x.errors) + " error spans in all",
+          },
+          fmtInt(x.trace_errors),
+          handled ? h("div", {}, handledPill(handled)) : null,
+        ),
+        h("td", { class: "num", text: fmtInt(x.tokens) }),
+        withCost ? h("td", { class: "num cost", text: x.cost_tracked ? fmtCost(x.cost) : "–" }) : null,
+        h(
+          "td",
+          { class: "num" },
+          fmtMs(x.latency_p50),
+          h("div", { class: "sub", text: "p95 " + fmtMs(x.latency_p95) }),
+        ),
+      );
+      const open = () => (location.hash = href);
+      row.addEventListener("click", open);
+      row.addEventListener("keydown", (ev) => ev.key === "Enter" && open());
+      return row;
+    }
+
+    // The trend: one metric across every session the filters keep, oldest first.
+    async function paintTrend() {
+      if (!filters.trend) {
+        replace(trendBox);
+        return;
+      }
+      const data = await source.sessions(
+        Object.assign({}, filters, { offset: 0, limit: 500, sort: "ended", order: "asc" }),
+      );
+      const metrics = trendMetrics(data.sessions);
+      const chosen = metrics.find(([key]) => key === filters.trend) || metrics[0];
+      const [, label, value, fmt] = chosen;
+      const points = data.sessions.map((x) => ({
+        y: value(x),
+        label: x.name + " · " + fmtTime(x.ended_at),
+        tick: x.name,
+        href: hashFor(["session", x.id]),
+      }));
+      const shown = points.filter((p) => typeof p.y === "number").length;
+      replace(
+        trendBox,
+        chartBox(
+          label + " across " + fmtInt(shown) + " sessions (oldest first" + (data.total > 500 ? ", the last 500" : "") + ")",
+          lineChart(points, { label: label + " trend", yfmt: fmt, xlabel: "session, by end time" }),
+        ),
+      );
+    }
+
+    function trendMetrics(sessions) {
+      const metrics = TREND_METRICS.slice();
+      const names = (field) => [...new Set(sessions.flatMap((x) => Object.keys(x[field] || {})))].sort();
+      for (const name of names("scores"))
+        metrics.push(["score:" + name, "Score " + name + " (mean)", (x) => (x.scores || {})[name], fmtNum]);
+      for (const name of names("metrics"))
+        metrics.push(["metric:" + name, name + " (mean)", (x) => (x.metrics || {})[name], fmtNum]);
+      return metrics;
+    }
+
+    const paintTrendPicker = (sessions) =>
+      replace(
+        trendSelect,
+        select(
+          "trend",
+          [["", "Plot a trend…"], ...trendMetrics(sessions).map(([key, label]) => [key, label])],
+          filters.trend,
+          (v) => reload({ trend: v }),
+        ),
+      );
+
+    fill(first);
+    paintTrendPicker(first.sessions);
+    append(view, [title, toolbar, trendBox, tableBox]);
+    paintTrend();
   }
 
-  Object.assign(CT, { sessionsView, sessionView });
+  Object.assign(CT, { sessionsView });
 })(window.CT);

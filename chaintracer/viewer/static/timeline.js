@@ -1,4 +1,9 @@
-/* chaintracer viewer: the trace timeline: a waterfall of nested spans, and the selected span's details. */
+/* chaintracer viewer: the trace timeline: a waterfall of nested spans, and the selected span's details.
+ *
+ * The URL holds the trace number and the selected span (#/session/ID/trace/N?span=SPAN_ID): a
+ * link opens the same span. With ?q=words (from a search), the spans holding the words are
+ * marked, the first one opens, and the words are highlighted in its details.
+ */
 (function (CT) {
   "use strict";
   const {
@@ -8,22 +13,25 @@
     kindClass,
     kindBadge,
     statusPill,
+    handledPill,
     link,
     fmtInt,
     fmtMs,
+    fmtCost,
     parseTs,
     timeCell,
     hashFor,
+    setParams,
     breadcrumb,
-    kvTable,
-    section,
-    fact,
-    renderValue,
+    searchWords,
+    highlightWords,
+    treeHits,
+    spanDetail,
     source,
   } = CT;
 
-  async function traceView(view, ref, seq, isCurrent) {
-    const data = await source.trace(ref, seq);
+  async function traceView(view, ref, number, params, isCurrent) {
+    const data = await source.trace(ref, number);
     if (!isCurrent()) return;
     const root = data.tree;
     const sid = data.session.id;
@@ -53,27 +61,33 @@
           : 0),
       0,
     );
+    const words = searchWords(params.q);
+    const hits = new Set(words.length ? treeHits(root, words).map((hit) => hit.span_id) : []);
+    const errorSpans = spans.filter((x) => x.status === "error").length;
+    const handled = root.status !== "error" ? errorSpans : 0;
+    const keep = params.q ? { q: params.q } : {};
     const nav = (target, label) =>
       target === null || target === undefined
         ? h("span", { class: "btn btn-small disabled", text: label })
-        : h("a", { class: "btn btn-small", href: hashFor(["session", sid, "trace", String(target)]), text: label });
+        : h("a", { class: "btn btn-small", href: hashFor(["session", sid, "trace", String(target)], keep), text: label });
 
     append(view, [
-      breadcrumb(link("#/", "Sessions"), link(hashFor(["session", sid]), data.session.name), "Trace #" + seq),
+      breadcrumb(link("#/", "Sessions"), link(hashFor(["session", sid]), data.session.name), "Trace #" + data.number),
       h(
         "div",
         { class: "page-head row" },
         h(
           "div",
           {},
-          h("h1", {}, kindBadge(root.kind), " ", root.name, " ", statusPill(root.status)),
+          h("h1", { class: "wrap" }, kindBadge(root.kind), " ", root.name, " ", statusPill(root.status), " ", handledPill(handled)),
           h(
             "div",
             { class: "meta" },
             h("span", {}, h("b", { text: "duration " }), fmtMs(root._end - root._start)),
             h("span", {}, h("b", { text: "spans " }), fmtInt(spans.length)),
-            h("span", {}, h("b", { text: "errors " }), fmtInt(spans.filter((x) => x.status === "error").length)),
+            h("span", {}, h("b", { text: "error spans " }), fmtInt(errorSpans)),
             h("span", {}, h("b", { text: "tokens " }), fmtInt(tokens && tokens.total ? tokens.total : treeTokens)),
+            treeCost(spans),
             h("span", {}, h("b", { text: "started " }), timeCell(root.start_time), " UTC"),
           ),
         ),
@@ -81,7 +95,7 @@
           "div",
           { class: "nav-btns" },
           nav(data.prev, "‹ Previous"),
-          h("span", { class: "muted", text: fmtInt((data.position || 0) + 1) + " of " + fmtInt(data.total) }),
+          h("span", { class: "muted", text: "#" + fmtInt(data.number) + " of " + fmtInt(data.total) }),
           nav(data.next, "Next ›"),
         ),
       ),
@@ -188,7 +202,11 @@
         const row = h(
           "div",
           {
-            class: "wf-row" + (span === selected ? " selected" : "") + (span.status === "error" ? " is-error" : ""),
+            class:
+              "wf-row" +
+              (span === selected ? " selected" : "") +
+              (span.status === "error" ? " is-error" : "") +
+              (hits.has(span.span_id) ? " has-hit" : ""),
             role: "treeitem",
             "data-span-id": span.span_id,
             "data-kind": span.kind,
@@ -210,10 +228,42 @@
       replace(wfBody, ...rows);
     }
 
-    function selectSpan(span) {
+    // ``opening``: the span shown when the page opens (the URL is left as it is).
+    function selectSpan(span, opening) {
       selected = span;
       for (const row of wfBody.children) row.classList.toggle("selected", row.dataset.spanId === span.span_id);
       spanDetail(detail, span, t0, sid);
+      if (!opening) setParams(Object.assign({}, keep, { span: span.span_id })); // a shareable link to this span
+      const marks = highlightWords(detail, words);
+      if (marks.length && !opening) marks[0].scrollIntoView({ block: "nearest" });
+      paintHitNav();
+    }
+
+    // "3 spans hold “126”  ‹ ›": steps through the spans a search found in this trace.
+    const hitNav = h("div", { class: "hit-nav", id: "hit-nav" });
+    const hitList = spans.filter((x) => hits.has(x.span_id));
+    function paintHitNav() {
+      if (!words.length) return;
+      const i = hitList.indexOf(selected);
+      const go = (step) => {
+        const next = hitList[(i + step + hitList.length) % hitList.length];
+        if (next) {
+          for (let p = next._parent; p; p = p._parent) collapsed.delete(p.span_id);
+          paintRows();
+          selectSpan(next);
+        }
+      };
+      replace(
+        hitNav,
+        h("mark", { text: params.q }),
+        " " + fmtInt(hitList.length) + " span" + (hitList.length === 1 ? "" : "s") + " hold it",
+        i >= 0 ? " (" + (i + 1) + " of " + hitList.length + ")" : "",
+        " ",
+        h("button", { class: "btn btn-small", type: "button", disabled: !hitList.length, onclick: () => go(-1), text: "‹" }),
+        h("button", { class: "btn btn-small", type: "button", disabled: !hitList.length, onclick: () => go(1), text: "›" }),
+        " ",
+        h("a", { class: "btn btn-small", href: hashFor(["session", sid, "trace", String(data.number)]), text: "Clear" }),
+      );
     }
 
     wfBody.addEventListener("keydown", (ev) => {
@@ -230,12 +280,15 @@
     });
 
     paintRows();
-    // Open on the span where the error started (the deepest failed span), else the root.
+    // Open on the span the link names, else the first search hit, else where the error started
+    // (the deepest failed span), else the root.
     const failed = spans.filter((x) => x.status === "error");
     const origin = failed.find((x) => !(x.children || []).some((c) => c.status === "error")) || root;
-    selectSpan(origin);
+    const named = params.span ? spans.find((x) => x.span_id === params.span) : null;
+    selectSpan(named || hitList[0] || origin, true);
 
     append(view, [
+      words.length ? hitNav : null,
       legend,
       h(
         "div",
@@ -249,6 +302,24 @@
         detail,
       ),
     ]);
+    // Once on the page: the selected span's row and the first highlighted word in view.
+    setTimeout(() => {
+      const row = wfBody.querySelector(".wf-row.selected");
+      if (row) row.scrollIntoView({ block: "nearest" });
+      const mark = detail.querySelector("mark.search-hit");
+      if (mark) mark.scrollIntoView({ block: "nearest" });
+    }, 0);
+  }
+
+  // The trace's cost: the sum of its model calls' costs; "unknown" when one has no price.
+  function treeCost(spans) {
+    const costs = spans
+      .map((x) => (x.attributes || {}).cost)
+      .filter((c) => c && typeof c === "object" && "total" in c)
+      .map((c) => c.total);
+    if (!costs.length) return null;
+    const known = costs.every((c) => typeof c === "number");
+    return h("span", {}, h("b", { text: "cost " }), known ? fmtCost(costs.reduce((a, b) => a + b, 0)) : fmtCost(null));
   }
 
   function niceTicks(total) {
@@ -258,108 +329,6 @@
     const ticks = [];
     for (let t = 0; t <= total + 1e-9 && ticks.length < 12; t += step) ticks.push(t);
     return ticks;
-  }
-
-  function spanDetail(box, span, t0, sid) {
-    const attrs = Object.assign({}, span.attributes || {});
-    const views = attrs.visualizations;
-    delete attrs.visualizations;
-    const tokens = attrs.tokens;
-    const parts = [
-      h("div", { class: "detail-head" }, kindBadge(span.kind), h("h2", { text: span.name }), statusPill(span.status)),
-      h(
-        "dl",
-        { class: "facts" },
-        fact("duration", fmtMs(span._end - span._start)),
-        fact("starts at", "+" + fmtMs(span._start - t0)),
-        attrs.model ? fact("model", String(attrs.model)) : null,
-        tokens && typeof tokens === "object"
-          ? fact(
-              "tokens",
-              fmtInt(tokens.total) +
-                " (" +
-                fmtInt(tokens.prompt) +
-                " prompt · " +
-                fmtInt(tokens.completion) +
-                " completion)",
-            )
-          : null,
-        typeof attrs.time_to_first_token_ms === "number"
-          ? fact("first token", fmtMs(attrs.time_to_first_token_ms))
-          : null,
-        fact("span id", span.span_id, "mono"),
-      ),
-    ];
-    if (span.error) {
-      parts.push(
-        h(
-          "div",
-          { class: "error-box", id: "span-error" },
-          h(
-            "div",
-            { class: "error-title" },
-            h("strong", { text: (span.error.type || "Error") + ": " }),
-            h("span", { text: span.error.message || "" }),
-          ),
-          span.error.traceback
-            ? h(
-                "details",
-                { class: "traceback" },
-                h("summary", { text: "Traceback" }),
-                h("pre", { text: span.error.traceback }),
-              )
-            : null,
-        ),
-      );
-    } else if (span.status === "incomplete") {
-      parts.push(
-        h("div", {
-          class: "warn-box",
-          text: "This span never ended: it was closed as incomplete when the session was flushed.",
-        }),
-      );
-    }
-    parts.push(section("Inputs", renderValue(span.inputs), "inputs"));
-    parts.push(section("Outputs", renderValue(span.outputs), "outputs"));
-    const params = attrs.invocation_params;
-    delete attrs.invocation_params;
-    if (attrs.model !== null && typeof attrs.model !== "object") delete attrs.model; // shown above
-    if (tokens && typeof tokens === "object") delete attrs.tokens;
-    delete attrs.first_token_time;
-    delete attrs.time_to_first_token_ms;
-    if (params && typeof params === "object") parts.push(section("Parameters", kvTable(params), "params"));
-    if (Object.keys(attrs).length) parts.push(section("Attributes", kvTable(attrs), "attributes"));
-    if (span.metrics && Object.keys(span.metrics).length)
-      parts.push(section("Metrics", kvTable(span.metrics), "metrics"));
-    if (views && typeof views === "object" && Object.keys(views).length)
-      parts.push(section("Visualizations", visualizations(views, sid), "visualizations"));
-    replace(box, ...parts);
-  }
-
-  function visualizations(views, sid) {
-    const names = Object.keys(views);
-    const frameBox = h("div", { class: "viz-frame" });
-    const tabs = h("div", { class: "seg" });
-    const show = (name) => {
-      for (const b of tabs.children) b.classList.toggle("active", b.dataset.view === name);
-      const target = source.artifact(sid, views[name]);
-      if (target.missing) {
-        replace(frameBox, h("p", { class: "muted", text: "This visualisation is not in the report." }));
-        return;
-      }
-      // sandbox="" : no scripts, no forms, no same-origin access. The server adds a sandbox CSP too.
-      const frame = h("iframe", { sandbox: "", title: name, referrerpolicy: "no-referrer", class: "viz" });
-      if (target.src) frame.setAttribute("src", target.src);
-      else frame.setAttribute("srcdoc", target.srcdoc);
-      replace(frameBox, frame);
-    };
-    names.forEach((name) =>
-      tabs.appendChild(
-        h("button", { type: "button", class: "seg-btn", "data-view": name, text: name, onclick: () => show(name) }),
-      ),
-    );
-    show(names[0]);
-    return h("div", {}, tabs, frameBox);
   }
 
   Object.assign(CT, { traceView });

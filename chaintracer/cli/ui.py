@@ -1,4 +1,4 @@
-"""The ``ui`` and ``report`` commands (registered by ``chaintracer.cli``)."""
+"""``ui`` and ``report``: the web viewer of a store, and sessions as one self-contained HTML file."""
 
 from __future__ import annotations
 
@@ -8,14 +8,26 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from chaintracer.cli import CommandError, add_store_argument
+from chaintracer.cli.common import CommandError, add_store_argument, whole_number
 from chaintracer.store import Store
+
+DEFAULT_PORT = 8765
 
 
 def add_commands(commands: Any) -> None:
-    ui = commands.add_parser("ui", help="serve a read-only web viewer of the store (http://127.0.0.1:8765/)")
+    """Adds ``ui`` and ``report``."""
+    ui = commands.add_parser(
+        "ui",
+        help=f"serve a read-only web viewer of the store (http://127.0.0.1:{DEFAULT_PORT}/)",
+        description="Serve a read-only web viewer of the store.",
+    )
     ui.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine only)")
-    ui.add_argument("--port", type=int, default=8765, help="port (default: 8765; 0 picks a free one)")
+    ui.add_argument(
+        "--port",
+        type=whole_number(0, 65535),
+        default=DEFAULT_PORT,
+        help=f"port (default: {DEFAULT_PORT}; 0 picks a free one)",
+    )
     ui.add_argument(
         "--allow-remote",
         action="store_true",
@@ -26,14 +38,21 @@ def add_commands(commands: Any) -> None:
     add_store_argument(ui)
     ui.set_defaults(handler=_ui)
 
-    report = commands.add_parser("report", help="write sessions as one self-contained HTML file")
-    report.add_argument("sessions", nargs="+", metavar="SESSION", help="session ids or names (the latest with it)")
+    report = commands.add_parser(
+        "report",
+        help="write sessions as one self-contained HTML file",
+        description="Write sessions as one self-contained HTML file (no network needed to open it).",
+    )
+    report.add_argument(
+        "sessions", nargs="+", metavar="SESSION", help="session ids, unique id prefixes or names (the latest)"
+    )
     report.add_argument("-o", "--output", default="report.html", help="file to write (default: report.html)")
     report.add_argument(
         "--max-traces",
-        type=int,
+        type=whole_number(0),
         default=None,
-        help="embed at most this many traces per session (default: 1000)",
+        metavar="N",
+        help="embed at most N traces per session (default: 1000)",
     )
     add_store_argument(report)
     report.set_defaults(handler=_report)
@@ -42,8 +61,6 @@ def add_commands(commands: Any) -> None:
 def _ui(args: argparse.Namespace, store: Store) -> int:
     from chaintracer.viewer.server import RemoteNotAllowed, ViewerServer
 
-    if not 0 <= args.port <= 65535:
-        raise CommandError(f"--port must be between 0 and 65535, not {args.port}")
     store.sessions(limit=1)  # a missing or unreadable store fails here, not per request
     try:
         server = ViewerServer(store, args.host, args.port, allow_remote=args.allow_remote)
@@ -76,8 +93,6 @@ def _report(args: argparse.Namespace, store: Store) -> int:
     from chaintracer.viewer.report import DEFAULT_MAX_TRACES, build_report
 
     max_traces = DEFAULT_MAX_TRACES if args.max_traces is None else args.max_traces
-    if max_traces < 0:
-        raise CommandError(f"--max-traces must be 0 or more, not {max_traces}")
     html, info = build_report(store, args.sessions, max_traces=max_traces)
     output = Path(args.output)
     try:

@@ -1,4 +1,9 @@
-"""``chaintracer push``: send stored sessions to a tracking backend later (after a flight...)."""
+"""``push``: send stored sessions to a tracking backend later (after a flight, or once a package is installed).
+
+The exporter is built from the backend table the tracer itself uses (``chaintracer.exporters``),
+so ``push --to X`` and ``Tracer(backends=[X])`` send the same thing; each outcome is recorded on
+the session (``chaintracer sessions --json`` shows it under ``exports``).
+"""
 
 from __future__ import annotations
 
@@ -6,15 +11,19 @@ import argparse
 import sys
 from typing import Any
 
+from chaintracer.cli.common import CommandError, add_store_argument
 from chaintracer.exporters import EXPORTERS
 from chaintracer.store import Store
 
 
 def add_commands(commands: Any) -> None:
-    from chaintracer.cli import add_store_argument
-
-    push = commands.add_parser("push", help="send stored sessions to a backend (W&B, an OTLP collector)")
-    push.add_argument("sessions", nargs="*", metavar="SESSION", help="session ids or names")
+    """Adds ``push``."""
+    push = commands.add_parser(
+        "push",
+        help="send stored sessions to a backend (W&B, an OTLP collector)",
+        description="Send stored sessions to a tracking backend.",
+    )
+    push.add_argument("sessions", nargs="*", metavar="SESSION", help="session ids, unique id prefixes or names")
     push.add_argument("--to", required=True, choices=tuple(EXPORTERS), help="the backend")
     push.add_argument(
         "--endpoint", metavar="URL", help="with --to otlp: the collector (default: $OTEL_EXPORTER_OTLP_*)"
@@ -27,15 +36,16 @@ def add_commands(commands: Any) -> None:
 
 
 def _push(args: argparse.Namespace, store: Store) -> int:
-    from chaintracer.cli import CommandError
-    from chaintracer.exporters import build_exporter, exporter_document, push
+    from chaintracer.exporters import build_exporter, exporter_document, push  # a backend's packages load here
 
     if bool(args.sessions) == bool(args.all):
         raise CommandError("name the sessions to push, or pass --all (not both)")
     if args.endpoint is not None and args.to != "otlp":
         raise CommandError(f"--endpoint applies to --to otlp, not --to {args.to}")
+    if args.project is not None and not args.all:
+        raise CommandError("--project applies to --all")
     if args.all:
-        targets = [s for s in reversed(store.sessions(project=args.project))]  # oldest first
+        targets = list(reversed(store.sessions(project=args.project)))  # oldest first
     else:
         targets = [store.session(ref) for ref in args.sessions]
     options = {"endpoint": args.endpoint} if args.endpoint is not None else {}
@@ -44,17 +54,19 @@ def _push(args: argparse.Namespace, store: Store) -> int:
     except (ImportError, ValueError) as exc:
         raise CommandError(str(exc)) from None
     failed = skipped = 0
-    for index, session in enumerate(targets, 1):
-        previous = (session.get("exports") or {}).get(args.to) or {}
-        label = f"{session['name']} ({session['id'][:8]})"
-        if previous.get("status") == "pushed" and not args.force:
-            skipped += 1
-            _progress(index, len(targets), f"{label}: pushed before, skipped (use --force to push again)")
-            continue
-        outcome = push(exporter, store, session["id"], exporter_document(store, session["id"]))
-        failed += outcome["status"] != "pushed"
-        _progress(index, len(targets), f"{label}: {outcome['status']} {_where(outcome)}")
-    exporter.shutdown()
+    try:
+        for index, session in enumerate(targets, 1):
+            previous = (session.get("exports") or {}).get(args.to) or {}
+            label = f"{session['name']} ({session['id'][:12]})"
+            if previous.get("status") == "pushed" and not args.force:
+                skipped += 1
+                _progress(index, len(targets), f"{label}: pushed before, skipped (use --force to push again)")
+                continue
+            outcome = push(exporter, store, session["id"], exporter_document(store, session["id"]))
+            failed += outcome["status"] != "pushed"
+            _progress(index, len(targets), f"{label}: {outcome['status']} {_where(outcome)}")
+    finally:
+        exporter.shutdown()
     print(f"pushed {len(targets) - failed - skipped}, skipped {skipped}, failed {failed}", file=sys.stderr)
     return 1 if failed else 0
 

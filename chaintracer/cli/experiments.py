@@ -1,4 +1,4 @@
-"""The ``experiments``, ``compare`` and ``feedback`` commands (registered by ``chaintracer.cli``).
+"""``experiments``, ``compare`` and ``feedback``: prompt experiments, the paired comparison gate, human feedback.
 
 ``compare`` is the CI gate: ``--fail-on-regression`` exits 1 when any scorer is significantly
 worse (p < 0.05, paired by example) in the candidate than in the baseline.
@@ -8,29 +8,35 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chaintracer.experiments import analysis
+from chaintracer.cli.common import CommandError, add_store_argument
 from chaintracer.store import ExperimentNotFound, Store
+
+if TYPE_CHECKING:
+    from chaintracer.experiments.analysis import PerExample
 
 EXIT_REGRESSION = 1
 ALPHA = 0.05
 
 
 def add_commands(commands: Any) -> None:
-    from chaintracer.cli import add_store_argument
-
-    experiments = commands.add_parser("experiments", help="list experiments, newest first")
+    """Adds ``experiments``, ``compare`` and ``feedback``."""
+    experiments = commands.add_parser(
+        "experiments", help="list experiments, newest first", description="List the experiments of the store."
+    )
     experiments.add_argument("--json", action="store_true", help="print them as JSON")
     experiments.add_argument("--project", help="only experiments of this project")
     add_store_argument(experiments)
     experiments.set_defaults(handler=_experiments)
 
     compare = commands.add_parser(
-        "compare", help="compare two variants, paired by example (exit 1 on a regression with --fail-on-regression)"
+        "compare",
+        help="compare two variants, paired by example (exit 1 on a regression with --fail-on-regression)",
+        description="Compare two variants' scores, paired by example: deltas, 95%% intervals, permutation p-values.",
     )
-    compare.add_argument("baseline", help="a variant session (id or name), or EXPERIMENT:VARIANT")
-    compare.add_argument("candidate", help="a variant session (id or name), or EXPERIMENT:VARIANT")
+    compare.add_argument("baseline", help="a variant session (id, id prefix or name), or EXPERIMENT:VARIANT")
+    compare.add_argument("candidate", help="a variant session (id, id prefix or name), or EXPERIMENT:VARIANT")
     compare.add_argument("--json", action="store_true", help="print the comparison as JSON")
     compare.add_argument(
         "--fail-on-regression",
@@ -40,9 +46,13 @@ def add_commands(commands: Any) -> None:
     add_store_argument(compare)
     compare.set_defaults(handler=_compare)
 
-    feedback = commands.add_parser("feedback", help="attach human feedback (a named score) to a stored trace")
-    feedback.add_argument("session", help="session id, or name (the latest with that name)")
-    feedback.add_argument("trace", help="trace id (or a unique prefix of it)")
+    feedback = commands.add_parser(
+        "feedback",
+        help="attach human feedback (a named score) to a stored trace",
+        description="Attach human feedback to a stored trace (it counts as a scorer in summaries and compare).",
+    )
+    feedback.add_argument("session", help="session id, a unique prefix of it, or a name (the latest with it)")
+    feedback.add_argument("trace", help="trace number (as `chaintracer show` numbers them), id or unique id prefix")
     feedback.add_argument("--key", required=True, help="what the feedback scores (e.g. correct, helpful)")
     feedback.add_argument("--score", required=True, help="a number (or true/false)")
     feedback.add_argument("--comment", default=None, help="a note to keep with it")
@@ -92,9 +102,9 @@ def _experiments(args: argparse.Namespace, store: Store) -> int:
     return 0
 
 
-def resolve_side(store: Store, ref: str) -> tuple[str, analysis.PerExample]:
+def resolve_side(store: Store, ref: str) -> tuple[str, PerExample]:
     """A comparison side: ``EXPERIMENT:VARIANT`` (all its repetitions) or one variant session."""
-    from chaintracer.cli import CommandError
+    from chaintracer.experiments import analysis
 
     if ":" in ref:
         experiment_ref, variant = ref.rsplit(":", 1)
@@ -115,13 +125,15 @@ def resolve_side(store: Store, ref: str) -> tuple[str, analysis.PerExample]:
     order = ((session["config"] or {}).get("experiment") or {}).get("name")
     scorers = store.experiment(store.example_runs(session["id"])[0]["experiment_id"])["scorers"] if order else None
     per_variant = analysis.per_example(store.score_values(session_id=session["id"]), scorers)
-    merged: analysis.PerExample = {}
+    merged: PerExample = {}
     for scores in per_variant.values():
         merged.update(scores)
     return session["name"], merged
 
 
 def _compare(args: argparse.Namespace, store: Store) -> int:
+    from chaintracer.experiments import analysis
+
     base_label, baseline = resolve_side(store, args.baseline)
     cand_label, candidate = resolve_side(store, args.candidate)
     comparison = analysis.compare(baseline, candidate)
@@ -136,11 +148,13 @@ def _compare(args: argparse.Namespace, store: Store) -> int:
 def _comparison_table(
     base_label: str,
     cand_label: str,
-    baseline: analysis.PerExample,
-    candidate: analysis.PerExample,
+    baseline: PerExample,
+    candidate: PerExample,
     comparison: dict[str, dict[str, Any]],
     regressed: list[str],
 ) -> str:
+    from chaintracer.experiments import analysis
+
     base_summary, cand_summary = analysis.summarize(baseline), analysis.summarize(candidate)
     header = ("scorer", "baseline", "candidate", "delta [95% CI]", "p", "W/L/T", "")
     rows = []
@@ -182,19 +196,15 @@ def _mean(entry: dict[str, Any] | None) -> str:
 
 
 def _feedback(args: argparse.Namespace, store: Store) -> int:
-    from chaintracer.cli import CommandError
     from chaintracer.experiments.feedback import check_feedback, parse_score
 
     session = store.session(args.session)
-    trace_ids = store.trace_ids(session["id"])
-    matches = [t for t in trace_ids if t == args.trace] or [t for t in trace_ids if t.startswith(args.trace)]
-    if len(matches) != 1:
-        found = "no trace" if not matches else f"{len(matches)} traces"
-        raise CommandError(f"{found} in session {session['name']!r} match {args.trace!r}")
+    number, root = store.find_trace(session["id"], args.trace)
     try:
         key, score, comment = check_feedback(args.key, parse_score(args.score), args.comment)
     except (TypeError, ValueError) as exc:
         raise CommandError(str(exc)) from None
-    entry = store.add_feedback(matches[0], key, score, comment)
-    print(f"feedback {key}={score:g} on trace {matches[0][:12]} of session {session['name']!r} ({entry['at']})")
+    entry = store.add_feedback(root["trace_id"], key, score, comment)
+    where = f"trace {number} ({root['trace_id']}) of session {session['name']!r}"
+    print(f"feedback {key}={score:g} on {where} ({entry['at']})")
     return 0

@@ -217,3 +217,12 @@ def test_store_from_environment_and_flag(populated, tmp_path):
     by_default = run_cli("sessions", "--json", cwd=default_dir)
     assert by_default.returncode == 0, by_default.stderr
     assert [s["name"] for s in json.loads(by_default.stdout)] == ["only-here"]
+
+
+def test_an_empty_session_says_so(tmp_path):
+    """`show` of a session flushed before anything was traced says it has no traces."""
+    store = str(tmp_path / "empty.db")
+    Tracer(store=store).flush_tracker(name="nothing", finish=True)
+    result = run_cli("show", "nothing", "--store", store, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "this session has no traces" in result.stdout
