@@ -39,6 +39,7 @@ bench: $(STAMP) $(PHOENIX_STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/basedpyright
 
 clean:
 	rm -rf $(VENV) $(PHOENIX_VENV) chaintracer.db chaintracer.db-* .pytest_cache
