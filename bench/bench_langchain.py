@@ -7,11 +7,16 @@ What it measures
 
     none            no callbacks
     noop handler    a no-op ``langchain_core.callbacks.BaseCallbackHandler``
-    BaseTracer      a no-op subclass of ``langchain_core.tracers.base.BaseTracer``
-    ours            ``langchain_tracer.Tracer(store=<tmp file>)``; the encoder thread runs
+    BaseTracer      LangChain's own tracer: a ``langchain_core.tracers.base.BaseTracer``
+                    subclass collecting the finished runs (a pydantic ``Run`` per run)
+    OpenInference   ``openinference-instrumentation-langchain``'s callback handler with the
+                    OpenTelemetry SDK batching to an exporter that drops spans, timed until the
+                    SDK's ``force_flush`` returns (only where it is installed: ``make bench``)
+    ours            ``langchain_tracer.Tracer(store=<tmp file>)`` timed until ``force_flush()``
+                    returns: the callbacks, the background encoding and the writes to the
+                    store, end to end (the headline figure)
+    ours, callbacks the same blocks up to the last invoke: the encoder thread runs
                     concurrently and competes for the GIL, so its work is partly in this row
-    ours + drain    the same blocks, timed until ``tracer._worker.drain()`` returns: the full
-                    cost including background encoding
     ours hot path   diagnostic: finished traces are set aside instead of encoded, so this is
                     the callbacks alone; the set-aside traces are then encoded and timed
                     separately ("encoding" line)
@@ -27,8 +32,11 @@ What it measures
     each handler (fresh run ids per replay): the handler's own cost per span, without
     LangChain's dispatch and without its noise.
 
-    Targets (issue 2): ours ≤ 12 µs added per span; peers on the same kind of machine: no-op
-    handler ≈ 5, BaseTracer ≈ 43, LangSmith ≈ 218.
+    A third table streams a long message from ``GenericFakeChatModel`` (one callback per chunk)
+    and replays ``on_llm_new_token`` into each handler: µs per streamed token.
+
+    Targets (issue 17): ours ≤ 8 µs added per span end to end, ≤ 1 µs per streamed token; peers on
+    the same kind of machine: no-op handler ≈ 5, BaseTracer ≈ 43, OpenInference ≈ 153.
 
 How to rerun
     .venv/bin/python bench/bench_langchain.py            # full run (about a minute)
@@ -53,10 +61,11 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from langchain_core.callbacks import BaseCallbackHandler
+from peers import openinference_langchain
 from workload import (
+    CollectingTracer,
     MachineLoad,
     NoopHandler,
-    NoopTracer,
     Workload,
     count_spans,
     median,
@@ -66,19 +75,23 @@ from workload import (
 
 from langchain_tracer import Tracer
 
-TARGET_US_PER_SPAN = 12.0
+TARGET_US_PER_SPAN = 8.0  # issue 17
+TARGET_US_PER_TOKEN = 1.0
 
 
 # -- end-to-end --------------------------------------------------------------------------
 
 
 class Variant:
-    def __init__(self, key: str, label: str, handler: Any = None, drain: bool = False, deferred: bool = False):
+    def __init__(
+        self, key: str, label: str, handler: Any = None, drain: Any = None, deferred: bool = False, runs: Any = None
+    ):
         self.key = key
         self.label = label
         self.handler = handler
         self.config = {"callbacks": [handler]} if handler is not None else {}
-        self.drain = drain
+        self.drain = drain  # called after the block: the variant's background work, finished
+        self.runs = runs  # a list the variant fills (emptied after each block, untimed)
         self.deferred = deferred
         self.set_aside: list[Any] = []
         self.wall: list[float] = []  # µs per invoke, per block
@@ -103,8 +116,8 @@ def run_block(workload: Workload, variant: Variant, invokes: int) -> None:
     cpu1 = time.process_time_ns()
     variant.wall.append((t1 - t0) / invokes / 1000)
     variant.cpu.append((cpu1 - cpu0) / invokes / 1000)
-    if variant.drain:
-        variant.handler._worker.drain(60.0)
+    if variant.drain is not None:
+        variant.drain()
         t2 = time.perf_counter_ns()
         cpu2 = time.process_time_ns()
         variant.wall_drained.append((t2 - t0) / invokes / 1000)
@@ -112,11 +125,13 @@ def run_block(workload: Workload, variant: Variant, invokes: int) -> None:
     if variant.deferred:
         roots = list(variant.set_aside)
         variant.set_aside.clear()
-        encode = variant.handler._encoder.encode
+        encode = variant.handler._core._encoder.encode
         t3 = time.perf_counter_ns()
         for root in roots:
             encode(root)
         variant.encode_us.append((time.perf_counter_ns() - t3) / invokes / 1000)
+    if variant.runs is not None:
+        variant.runs.clear()
 
 
 def paired_added(series: list[float], base: list[float], spans: int) -> list[float]:
@@ -128,18 +143,29 @@ def end_to_end(rounds: int, block: int, warmup: int, store_dir: str) -> tuple[li
     spans = count_spans(workload)
     ours = Tracer(store=str(Path(store_dir) / "bench_langchain.db"), project="bench")
     hot = Tracer(store=str(Path(store_dir) / "bench_langchain_hot.db"), project="bench")
+    collecting = CollectingTracer()
     variants = [
         Variant("none", "none"),
         Variant("noop", "no-op BaseCallbackHandler", NoopHandler()),
-        Variant("basetracer", "no-op BaseTracer subclass", NoopTracer()),
-        Variant("ours", "ours: langchain_tracer.Tracer", ours, drain=True),
+        Variant("basetracer", "LangChain BaseTracer subclass collecting runs", collecting, runs=collecting.runs),
+    ]
+    peer = openinference_langchain()
+    if peer is not None:
+        handler, provider = peer
+        variants.append(
+            Variant("openinference", "OpenInference (until its SDK flushed)", handler, provider.force_flush)
+        )
+    variants += [
+        Variant("ours", "ours: langchain_tracer.Tracer", ours, drain=lambda: ours.force_flush(60.0)),
         Variant("hot", "ours, hot path only (diagnostic)", hot, deferred=True),
     ]
     for variant in variants:
         for _ in range(warmup):
             workload.invoke(variant.config)
         variant.set_aside.clear()
-    ours._worker.drain(60.0)
+        if variant.runs is not None:
+            variant.runs.clear()
+    ours.force_flush(60.0)
     for round_index in range(rounds):
         shift = round_index % len(variants)
         for variant in variants[shift:] + variants[:shift]:
@@ -159,16 +185,20 @@ def end_to_end(rounds: int, block: int, warmup: int, store_dir: str) -> tuple[li
         rows.append([label, str(spans), f"{median(wall):,.0f}", added, plus, added_cpu])
 
     for variant in variants:
-        row(variant.label, variant.wall, variant.cpu)
-        if variant.drain:
-            row("ours + background encoding (until drain)", variant.wall_drained, variant.cpu_drained)
+        if variant.drain is not None:
+            row(variant.label, variant.wall_drained, variant.cpu_drained)
+            if variant.key == "ours":
+                row("  ours, callbacks only (encoder running)", variant.wall, variant.cpu)
+        else:
+            row(variant.label, variant.wall, variant.cpu)
 
     hot_variant = variants[-1]
+    ours_variant = variants[-2]
     extra = {
         "spans": spans,
         "encode_us_per_span": median(hot_variant.encode_us) / spans,
-        "ours_added": median(paired_added(variants[3].wall, base.wall, spans)),
-        "ours_drained_added": median(paired_added(variants[3].wall_drained, base.wall, spans)),
+        "ours_added": median(paired_added(ours_variant.wall, base.wall, spans)),
+        "ours_drained_added": median(paired_added(ours_variant.wall_drained, base.wall, spans)),
         "hot_added": median(paired_added(hot_variant.wall, base.wall, spans)),
     }
     # Sanity: everything we traced reached the store.
@@ -255,7 +285,7 @@ def replay_block(handler: Any, replays: list[list[Event]], drain: bool) -> tuple
             getattr(handler, name)(*args, **kwargs)
     t1 = time.perf_counter_ns()
     if drain:
-        handler._worker.drain(60.0)
+        handler.force_flush(60.0)
     t2 = time.perf_counter_ns()
     return (t1 - t0), (t2 - t0)
 
@@ -268,11 +298,12 @@ def replay(rounds: int, replays_per_block: int, store_dir: str) -> list[list[str
     hot = Tracer(store=str(Path(store_dir) / "bench_replay_hot.db"), project="bench")
     set_aside: list[Any] = []
     hot.recorder._sink = set_aside.append
+    collecting = CollectingTracer()
     handlers = [
         ("no-op BaseCallbackHandler", NoopHandler(), False),
-        ("no-op BaseTracer subclass", NoopTracer(), False),
+        ("LangChain BaseTracer subclass collecting runs", collecting, False),
         ("ours, hot path only", hot, False),
-        ("ours + background encoding (until drain)", ours, True),
+        ("ours, end to end (until force_flush)", ours, True),
     ]
     results: dict[str, list[float]] = {label: [] for label, _, _ in handlers}
     for _, handler, drain in handlers:  # warm-up
@@ -284,12 +315,70 @@ def replay(rounds: int, replays_per_block: int, store_dir: str) -> list[list[str
             hot_ns, drained_ns = replay_block(handler, batch, drain)
             results[label].append((drained_ns if drain else hot_ns) / 1000 / (replays_per_block * spans))
             set_aside.clear()
+            collecting.runs.clear()
     ours.flush_tracker(name="bench-replay")
     rows = []
     for label, _, _ in handlers:
         values = results[label]
         rows.append([label, f"{median(values):.1f}", f"±{spread(values):.1f}"])
     return rows
+
+
+# -- streaming: cost per token --------------------------------------------------------------
+
+
+def streaming(rounds: int, words: int, store_dir: str) -> tuple[list[list[str]], int]:
+    """µs per streamed chunk added by each handler: a real stream end to end, and the callback replayed."""
+    from langchain_core.language_models import GenericFakeChatModel
+    from langchain_core.messages import AIMessage
+
+    text = " ".join(f"word{i % 50}" for i in range(words))
+
+    def model() -> Any:
+        return GenericFakeChatModel(messages=iter([AIMessage(content=text)] * (rounds + 2)))
+
+    chunks = sum(1 for _ in model().stream("hi"))
+    ours = Tracer(store=str(Path(store_dir) / "bench_stream.db"), project="bench")
+    handlers: list[tuple[str, Any]] = [("none", None), ("no-op BaseCallbackHandler", NoopHandler()), ("ours", ours)]
+    models = {label: model() for label, _ in handlers}
+    times: dict[str, list[float]] = {label: [] for label, _ in handlers}
+    for index in range(rounds + 1):
+        for label, handler in handlers:
+            config: Any = {"callbacks": [handler]} if handler is not None else {}
+            gc.collect()
+            t0 = time.perf_counter_ns()
+            for _ in models[label].stream("hi", config=config):
+                pass
+            if handler is ours:
+                ours.force_flush(60.0)
+            if index:  # the first round warms up
+                times[label].append((time.perf_counter_ns() - t0) / 1000 / chunks)
+    rows = []
+    base = times["none"]
+    for label, _ in handlers[1:]:
+        added = [value - ref for value, ref in zip(times[label], base)]
+        rows.append([f"stream of {chunks:,} chunks: {label}", f"{median(added):.2f}", f"±{spread(added):.2f}"])
+    # The callback alone: on_llm_new_token on an open model run, ours against the no-op handler.
+    run_id = uuid.uuid4()
+    ours.on_llm_start({}, ["hi"], run_id=run_id)
+    calls = 20_000
+    for label, handler in handlers[1:]:
+        best = float("inf")
+        for _ in range(5):
+            t0 = time.perf_counter_ns()
+            for _ in range(calls):
+                handler.on_llm_new_token("word", run_id=run_id)
+            best = min(best, (time.perf_counter_ns() - t0) / 1000 / calls)
+        rows.append([f"on_llm_new_token replayed: {label}", f"{best:.2f}", "best of 5"])
+    ours.on_llm_end(_empty_result(), run_id=run_id)
+    ours.flush_tracker(name="bench-stream", finish=True)
+    return rows, chunks
+
+
+def _empty_result() -> Any:
+    from langchain_core.outputs import Generation, LLMResult
+
+    return LLMResult(generations=[[Generation(text="")]])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -301,7 +390,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     # Short blocks and many rounds: neighbouring blocks see the same machine, so the paired
     # differences cancel most of the disturbance from other programs.
-    rounds = args.rounds or (12 if args.quick else 60)
+    rounds = args.rounds or (12 if args.quick else 30)
     block = args.block or (6 if args.quick else 10)
     replays = args.replays or (40 if args.quick else 100)
     warmup = 10 if args.quick else 30
@@ -311,6 +400,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="chaintracer-bench-") as store_dir:
         rows, extra = end_to_end(rounds, block, warmup, store_dir)
         replay_rows = replay(min(rounds, 20), replays, store_dir)
+        stream_rows, _ = streaming(5 if args.quick else 15, 2000, store_dir)
     elapsed = time.perf_counter() - started
 
     spans = extra["spans"]
@@ -335,6 +425,10 @@ def main(argv: list[str] | None = None) -> int:
     print("Handler cost alone — one invoke's callback events replayed into the handler (µs per span)")
     print()
     print(table(["handler", "µs/span", "±"], replay_rows))
+    print()
+    print(f"Streaming — µs added per streamed chunk (target ≤ {TARGET_US_PER_TOKEN:g} µs: chunk counting only)")
+    print()
+    print(table(["measure", "µs/chunk", "±"], stream_rows))
     print()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS of this process: {peak_mb:.0f} MB; bench took {elapsed:.0f} s; {load.report()}")

@@ -35,6 +35,7 @@ from llama_index.core.instrumentation import get_dispatcher
 from llama_index.core.instrumentation.event_handlers import BaseEventHandler
 from llama_index.core.llms import MockLLM
 from llama_index.core.tools import FunctionTool
+from peers import openinference_llamaindex_callback, openinference_llamaindex_instrumentor
 from workload import MachineLoad, median, table
 
 from chaintracer.guard import ErrorCounter
@@ -94,22 +95,40 @@ def end_to_end() -> list[list[str]]:
     legacy, instrumented, both = tracer("legacy"), tracer("instrumentation"), tracer("both")
     # Settings.callback_manager is process-wide and some components read it at query time:
     # each variant keeps its handlers and installs them before its own timed block.
-    variants = {
+    variants: dict[str, tuple] = {
         "none": ([], None, None),
         "no-op instrumentation event handler": ([], NoOpEvents(), None),
         "LlamaDebugHandler (legacy)": ([LlamaDebugHandler(print_trace_on_end=False)], None, None),
-        "ours: legacy CallbackManager": ([legacy], None, legacy),
-        "ours: instrumentation": ([], "instrument", instrumented),
-        "ours: both paths": ([both], "instrument", both),
     }
     counts = {
         "none": 1,
         "no-op instrumentation event handler": spans_per_query("instrumentation"),
         "LlamaDebugHandler (legacy)": debug_events_per_query(),
-        "ours: legacy CallbackManager": spans_per_query("legacy"),
-        "ours: instrumentation": spans_per_query("instrumentation"),
-        "ours: both paths": spans_per_query("both"),
     }
+    # OpenInference, where installed (make bench): its legacy callback handler, and its
+    # instrumentor (span and event handlers on the root dispatcher); each divided by our span
+    # count on the same path, and timed until its SDK has flushed.
+    oi_callback, oi_instrumentor = openinference_llamaindex_callback(), openinference_llamaindex_instrumentor()
+    if oi_callback is not None:
+        variants["OpenInference: legacy callback handler"] = ([oi_callback[0]], None, oi_callback[1])
+        counts["OpenInference: legacy callback handler"] = spans_per_query("legacy")
+    if oi_instrumentor is not None:
+        variants["OpenInference: instrumentation"] = ([], oi_instrumentor, oi_instrumentor[1])
+        counts["OpenInference: instrumentation"] = spans_per_query("instrumentation")
+    variants.update(
+        {
+            "ours: legacy CallbackManager": ([legacy], None, legacy),
+            "ours: instrumentation": ([], "instrument", instrumented),
+            "ours: both paths": ([both], "instrument", both),
+        }
+    )
+    counts.update(
+        {
+            "ours: legacy CallbackManager": spans_per_query("legacy"),
+            "ours: instrumentation": spans_per_query("instrumentation"),
+            "ours: both paths": spans_per_query("both"),
+        }
+    )
     engines = {name: build(handlers) for name, (handlers, _, _) in variants.items()}
     times: dict[str, list[float]] = {name: [] for name in variants}
     for name, (handlers, _, _) in variants.items():
@@ -121,6 +140,8 @@ def end_to_end() -> list[list[str]]:
             Settings.callback_manager = CallbackManager(handlers)
             if extra == "instrument":
                 ours.instrument()
+            elif isinstance(extra, tuple):  # OpenInference's instrumentor and its provider
+                extra[0].instrument(tracer_provider=extra[1])
             elif extra is not None:
                 root.add_event_handler(extra)
             gc.collect()
@@ -131,9 +152,11 @@ def end_to_end() -> list[list[str]]:
             for _ in range(QUERIES):
                 engine.query("what is topic 1 about?")
             if ours is not None:
-                ours.force_flush(60)
+                ours.force_flush(60) if isinstance(ours, Tracer) else ours.force_flush()
             times[name].append((time.process_time() - start) / QUERIES * 1e6)
-            if ours is not None:
+            if isinstance(extra, tuple):
+                extra[0].uninstrument()
+            elif isinstance(ours, Tracer):
                 ours.uninstrument()
             elif extra is not None:
                 root.event_handlers = [h for h in root.event_handlers if h is not extra]

@@ -8,7 +8,7 @@ What it measures
          - "held": with the writer's background spills turned off (constants of
            ``chaintracer.writer``), so every finished span is still held in memory, encoded,
            waiting for the flush. This is the per-span cost of a finished span, and what
-           piles up when the store cannot be written. Target: ≤ 1 KB held per finished span.
+           piles up when the store cannot be written. Target: ≤ 500 B held per finished span.
          - "after spills": as shipped (finished traces are written to the store every
            256 traces or 2 s, then released).
        The largest holders (file:line) of the "held" run and the peak during it are listed.
@@ -20,7 +20,9 @@ What it measures
        each time:
          - as shipped (background spills): the flush writes only what the last spill left;
          - spills off: the flush writes all 100,000 spans in its one transaction.
-       Target: flush of 100,000 spans ≤ 1 s.
+       Target (issue 17): flush of 100,000 spans ≤ 0.5 s.
+    3. Large payloads: peak memory (tracemalloc) beyond the payload itself while a trace with a
+       20 MB text, a 200,000-item list or a 100,000-key dict is recorded, encoded and written.
 
 How to rerun
     .venv/bin/python bench/bench_store.py           # full run (about a minute)
@@ -52,8 +54,8 @@ import chaintracer
 from chaintracer import Span, SpanKind
 from langchain_tracer import Tracer
 
-TARGET_BYTES_PER_SPAN = 1024
-TARGET_FLUSH_S = 1.0
+TARGET_BYTES_PER_SPAN = 500  # issue 17
+TARGET_FLUSH_S = 0.5
 SPANS_PER_TRACE = 20
 
 try:  # background spills of finished traces (absent in older cores)
@@ -69,12 +71,14 @@ def spills_off() -> Iterator[bool]:
     if module is None or not hasattr(module, "SPILL_EVERY_TRACES"):
         yield False
         return
-    saved = module.SPILL_EVERY_TRACES, module.SPILL_EVERY_S
-    module.SPILL_EVERY_TRACES, module.SPILL_EVERY_S = 10**12, 1e12
+    saved = module.SPILL_EVERY_TRACES, module.SPILL_EVERY_S, module.SPILL_EVERY_BYTES, module.SessionWriter.tick
+    module.SPILL_EVERY_TRACES, module.SPILL_EVERY_S, module.SPILL_EVERY_BYTES = 10**12, 1e12, 10**15
+    # A drain forces the writer's tick; with spills off it must write nothing before the flush.
+    module.SessionWriter.tick = lambda self, force=False: False  # type: ignore[method-assign]
     try:
         yield True
     finally:
-        module.SPILL_EVERY_TRACES, module.SPILL_EVERY_S = saved
+        module.SPILL_EVERY_TRACES, module.SPILL_EVERY_S, module.SPILL_EVERY_BYTES, module.SessionWriter.tick = saved
 
 
 # -- 1. memory ----------------------------------------------------------------------------
@@ -124,7 +128,7 @@ def memory(invokes: int, store_dir: str) -> tuple[list[list[str]], list[str], in
         for _ in range(20):  # warm-up: LangChain's caches, the worker thread, the store file
             workload.invoke({})
             workload.invoke({"callbacks": [tracer]})
-        tracer._worker.drain(60.0)
+        tracer.force_flush(60.0)
         tracer.flush_tracker(name=f"bench-memory-{name}-warmup")
         return tracer
 
@@ -134,7 +138,7 @@ def memory(invokes: int, store_dir: str) -> tuple[list[list[str]], list[str], in
     with spills_off() as patched:
         tracer = tracer_for("held")
         held_bytes, held_peak, top = _retained(
-            workload, {"callbacks": [tracer]}, invokes, lambda: tracer._worker.drain(60.0)
+            workload, {"callbacks": [tracer]}, invokes, lambda: tracer.force_flush(60.0)
         )
         held = (held_bytes - base_bytes) / spans
         label = "ours: held per finished span, spills off" if patched else "ours: held per finished span"
@@ -145,7 +149,7 @@ def memory(invokes: int, store_dir: str) -> tuple[list[list[str]], list[str], in
         tracer.flush_tracker(name="bench-memory-held", finish=True)
     if patched:
         tracer = tracer_for("spilled")
-        spilled_bytes, _, _ = _retained(workload, {"callbacks": [tracer]}, invokes, lambda: tracer._worker.drain(60.0))
+        spilled_bytes, _, _ = _retained(workload, {"callbacks": [tracer]}, invokes, lambda: tracer.force_flush(60.0))
         retained = (spilled_bytes - base_bytes) / spans
         rows.append(["ours: retained after the run, as shipped (spills)", f"{retained:,.0f}", ""])
         tracer.flush_tracker(name="bench-memory-spilled", finish=True)
@@ -210,7 +214,7 @@ def flush_once(total_spans: int, store_dir: str, label: str) -> dict[str, float]
     for root in roots:
         tracer.log_trace(root)
     del roots
-    tracer._worker.drain(600.0)
+    tracer.force_flush(600.0)
     t2 = time.perf_counter()
     gc.collect()
     t3 = time.perf_counter()
@@ -223,6 +227,52 @@ def flush_once(total_spans: int, store_dir: str, label: str) -> dict[str, float]
     for extra in store.parent.glob(store.name + "-*"):
         extra.unlink()
     return {"build": t1 - t0, "encode": t2 - t1, "flush": t4 - t3, "spans": spans or 0, "bytes": size}
+
+
+# -- 3. large payloads -------------------------------------------------------------------
+
+
+def large_payloads(store_dir: str) -> list[list[str]]:
+    """Peak memory (tracemalloc) while traces with large payloads are recorded, encoded and written.
+
+    Three shapes, each a trace of one span: a 20 MB text, a list of 200,000 short texts, a dict
+    of 100,000 keys. ``max_payload_bytes`` (64 KiB) cuts them, so the peak is the converter's
+    working memory, over the payload's own size (which the program holds anyway).
+    """
+    shapes = {
+        "20 MB text": lambda: "lorem ipsum " * (20_000_000 // 12),
+        "200,000 short texts": lambda: [f"item {i}" for i in range(200_000)],
+        "dict of 100,000 keys": lambda: {f"key{i}": i for i in range(100_000)},
+    }
+    rows = []
+    for label, make in shapes.items():
+        tracer = chaintracer.Tracer(store=str(Path(store_dir) / "bench_large.db"), project="bench")
+        tracer.force_flush(10.0)
+        payload = make()
+        gc.collect()
+        tracemalloc.start(1)
+        payload_bytes = _deep_size(payload)
+        before, _ = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        with tracer.span("large", inputs={"payload": payload}):
+            pass
+        tracer.force_flush(60.0)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        del payload
+        tracer.flush_tracker(name=f"bench-large-{label}", finish=True)
+        extra = peak - before
+        rows.append([label, f"{payload_bytes / 1e6:,.1f} MB", f"{extra / 1e6:,.2f} MB", f"{extra / payload_bytes:.2f}"])
+    return rows
+
+
+def _deep_size(value: Any) -> int:
+    size = sys.getsizeof(value)
+    if isinstance(value, dict):
+        size += sum(sys.getsizeof(k) + sys.getsizeof(v) for k, v in value.items())
+    elif isinstance(value, list):
+        size += sum(sys.getsizeof(item) for item in value)
+    return size
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -245,6 +295,7 @@ def main(argv: list[str] | None = None) -> int:
             with spills_off() as patched:
                 if patched:
                     cold.append(flush_once(args.spans, store_dir, f"nospill-{index}"))
+        large_rows = large_payloads(store_dir)
     elapsed = time.perf_counter() - started
 
     print(f"Memory per finished span — {invokes} invokes of the LangChain workload ({chain_spans:,} spans)")
@@ -301,6 +352,11 @@ def main(argv: list[str] | None = None) -> int:
         if runs
     )
     print(f"flush in each repetition — {each}")
+    print()
+    print("Large payloads — peak memory beyond the payload while one trace is recorded, encoded and written")
+    print()
+    print(table(["payload", "its size", "peak beyond it", "ratio"], large_rows))
+    print()
     print(f"bench took {elapsed:.0f} s; {load.report()}")
     return 0
 

@@ -7,13 +7,13 @@ objects a span referenced are released as soon as its trace is encoded.
 
 from __future__ import annotations
 
-import json
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from chaintracer import fastjson
 from chaintracer.kinds import MODEL_KINDS
 from chaintracer.payloads import Converter, safe_str
 from chaintracer.previews import answer_preview, question_preview
@@ -116,7 +116,7 @@ class TraceEncoder:
             input_preview=question_preview(tree),
             output_preview=answer_preview(tree),
             stats=stats,
-            tree_json=json.dumps(tree, ensure_ascii=False, separators=(",", ":"), allow_nan=False),
+            tree_json=fastjson.dumps(tree),
             artifacts=artifacts,
         )
 
@@ -153,7 +153,7 @@ class TraceEncoder:
             input_preview="",
             output_preview=message,
             stats=stats,
-            tree_json=json.dumps(tree, ensure_ascii=True),
+            tree_json=fastjson.dumps(tree),
         )
 
     def _tree(self, root: Span, context: _TraceContext) -> dict[str, Any]:

@@ -37,12 +37,13 @@ TraceSink = Callable[[Span], None]
 ROOT_SCOPE: ContextVar[Any] = ContextVar("chaintracer_root_scope", default=None)
 
 SNAPSHOT_DEPTH = 8
+_NO_STREAM: tuple[Any, Span | None] = (object(), None)
 
 
 class Recorder:
     """Keeps the open spans of every trace in flight and hands complete traces to a sink."""
 
-    __slots__ = ("_lock", "_open", "_sink", "_waiting")
+    __slots__ = ("_lock", "_open", "_sink", "_streaming", "_waiting")
 
     def __init__(self, sink: TraceSink) -> None:
         self._open: dict[Any, Span] = {}
@@ -50,6 +51,10 @@ class Recorder:
         # trace id -> [finished root, number of its spans still open]
         self._waiting: dict[Any, list[Any]] = {}
         self._lock = threading.Lock()
+        # (id, span) of the span that last got a chunk. A stream sends the same run id object for
+        # every token; an identity check skips hashing it (a UUID's hash is Python code, ~0.4 µs,
+        # more than the rest of add_chunk). One tuple, replaced whole: safe across threads.
+        self._streaming: tuple[Any, Span | None] = _NO_STREAM
 
     # -- opening and closing ------------------------------------------------------------
 
@@ -87,6 +92,8 @@ class Recorder:
         if span is None:
             return None
         span.end_ns = time.time_ns()
+        if self._streaming[1] is span:  # release the finished span (and its trace) now
+            self._streaming = _NO_STREAM
         if outputs is not None:
             span.outputs = outputs
         if inputs is not None:
@@ -100,6 +107,8 @@ class Recorder:
         if span is None:
             return None
         span.end_ns = time.time_ns()
+        if self._streaming[1] is span:
+            self._streaming = _NO_STREAM
         if inputs is not None:
             span.inputs = inputs
         span.status = status
@@ -119,6 +128,7 @@ class Recorder:
         if span is None or span.parent_id is not None or len(span.children) > 1:
             return False
         del self._open[span_id]
+        self._streaming = _NO_STREAM
         if not span.children:
             return True
         child = span.children[0]
@@ -211,11 +221,15 @@ class Recorder:
 
     def add_chunk(self, span_id: Any) -> None:
         """Counts one streamed chunk (the first one also stamps the time to first token)."""
-        span = self._open.get(span_id)
-        if span is not None:
-            if span.chunks == 0:
-                span.first_chunk_ns = time.time_ns()
-            span.chunks += 1
+        last_id, span = self._streaming
+        if span_id is not last_id or span is None or span.end_ns is not None:
+            span = self._open.get(span_id)
+            if span is None:
+                return
+            self._streaming = (span_id, span)
+        if span.chunks == 0:
+            span.first_chunk_ns = time.time_ns()
+        span.chunks += 1
 
     def add_event(self, span_id: Any, name: str, payload: Any = None) -> bool:
         """Appends a timestamped event (text, retry, agent action...) to an open span.

@@ -138,23 +138,26 @@ class Session:
     def summary(self) -> dict[str, Any]:
         """Totals of the traces' statistics, latency percentiles, metric means, tracer counters."""
         with self._lock:
-            stats = self._stats.as_summary()
-            latencies = sorted(self._latencies)
-            trace_errors = self._trace_errors
-            counters = dict(self._counters)
-        metrics = stats.pop("metrics", None)
-        summary: dict[str, Any] = {"traces": len(latencies)}
-        summary.update(stats)
-        summary["trace_errors"] = trace_errors
-        summary["latency_ms"] = {
-            "p50": _percentile(latencies, 0.50),
-            "p95": _percentile(latencies, 0.95),
-            "max": round(latencies[-1], 3) if latencies else None,
-        }
-        if metrics:
-            summary["metrics"] = metrics
-        summary.update(counters)
-        return summary
+            return session_summary(self._stats, sorted(self._latencies), self._trace_errors, dict(self._counters))
+
+
+def session_summary(
+    stats: TraceStats, latencies: list[float], trace_errors: int, counters: dict[str, int]
+) -> dict[str, Any]:
+    """A session's summary: ``stats`` totals, trace count and latency percentiles (``latencies``
+    sorted, in ms), failed traces, metric means, then the tracer's counters."""
+    counts = stats.as_summary()
+    metrics = counts.pop("metrics", None)
+    summary: dict[str, Any] = {"traces": len(latencies), **counts, "trace_errors": trace_errors}
+    summary["latency_ms"] = {
+        "p50": _percentile(latencies, 0.50),
+        "p95": _percentile(latencies, 0.95),
+        "max": round(latencies[-1], 3) if latencies else None,
+    }
+    if metrics:
+        summary["metrics"] = metrics
+    summary.update(counters)
+    return summary
 
 
 def _percentile(values: list[float], q: float) -> float | None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import atexit
 import contextlib
 import hashlib
-import json
 import logging
 import threading
 import uuid
@@ -23,6 +22,7 @@ import weakref
 from collections.abc import Iterator
 from typing import Any
 
+from chaintracer import fastjson
 from chaintracer.adapter import Adapter, ManualAdapter
 from chaintracer.encoding import EncodedTrace, TraceEncoder
 from chaintracer.exporters import Exporter, build_exporters, run_exporters
@@ -348,7 +348,7 @@ class Tracer:
     def _stream_traces(self, items: list[tuple[Session, EncodedTrace]]) -> None:
         for session, encoded in items:
             stub = session.record(self._writer.provisional_name(), {}, {}, None)
-            tree = json.loads(encoded.tree_json)
+            tree = fastjson.loads(encoded.tree_json)
             for exporter in self._streaming:
                 exporter.stream(stub, tree)
 

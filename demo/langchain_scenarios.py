@@ -63,5 +63,5 @@ def run(store: str) -> list[str]:
         # A failing tool ends that run with ValueError; the trace keeps the error.
         with contextlib.suppress(ValueError):
             agent.invoke({"messages": [{"role": "user", "content": question}]}, config={"callbacks": [tracer]})
-    tracer.flush_tracker(agent, name="agent", reset=False, finish=True)
+    tracer.flush_tracker(agent, name="agent", finish=True)  # the last session: the tracer is done
     return ["simple_sequential", "synopsis_chain", "agent"]

@@ -14,26 +14,20 @@ from langchain_core.callbacks import BaseCallbackHandler
 
 import chaintracer
 from chaintracer.guard import guarded, raise_internal_errors
-from chaintracer.session import SessionInfo
+from chaintracer.handle import CoreHandle
 from langchain_tracer import convert
 from langchain_tracer.adapter import LangChainAdapter
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
-    from contextlib import AbstractContextManager
 
     from langchain_core.agents import AgentAction, AgentFinish
     from langchain_core.documents import Document
     from langchain_core.messages import BaseMessage
     from langchain_core.outputs import LLMResult
 
-    from chaintracer.recorder import Recorder
-    from chaintracer.settings import Settings
-    from chaintracer.store import Store
-    from chaintracer.tracer import SpanScope
 
-
-class Tracer(BaseCallbackHandler):
+class Tracer(BaseCallbackHandler, CoreHandle):
     """A LangChain callback handler that records every run as a span of a nested trace.
 
     Pass it as ``callbacks=[tracer]`` (or ``config={"callbacks": [tracer]}``) to any runnable,
@@ -55,59 +49,6 @@ class Tracer(BaseCallbackHandler):
     def raise_error(self) -> bool:  # type: ignore[override]
         # LangChain swallows handler errors unless this is set; the test suite wants them.
         return raise_internal_errors()
-
-    # -- the core tracer's API ----------------------------------------------------------
-
-    def flush_tracker(
-        self, asset: Any = None, reset: bool = True, finish: bool = False, name: str | None = None, **run_overrides: Any
-    ) -> SessionInfo | None:
-        """Closes the session and writes it to the store (see ``chaintracer.Tracer.flush_tracker``)."""
-        return self._core.flush_tracker(asset, reset=reset, finish=finish, name=name, **run_overrides)
-
-    def log_feedback(
-        self, trace_id: str, key: str, score: float | bool, comment: str | None = None, span_id: str | None = None
-    ) -> None:
-        """Attaches human feedback to a stored trace (see ``chaintracer.Tracer.log_feedback``)."""
-        self._core.log_feedback(trace_id, key, score, comment, span_id)
-
-    def force_flush(self, timeout_s: float = 30.0) -> bool:
-        """Writes every finished trace to the store now (see ``chaintracer.Tracer.force_flush``)."""
-        return self._core.force_flush(timeout_s)
-
-    def span(
-        self, name: str, kind: str = "chain", inputs: Any = None, attributes: dict[str, Any] | None = None
-    ) -> AbstractContextManager[SpanScope]:
-        """A span around a block that groups the runs inside it (see ``chaintracer.Tracer.span``)."""
-        return self._core.span(name, kind, inputs, attributes)
-
-    def log_trace(self, root: chaintracer.Span) -> None:
-        """Adds a manually built span tree to the session (see ``chaintracer.Tracer.log_trace``)."""
-        self._core.log_trace(root)
-
-    @property
-    def session_id(self) -> str:
-        """The id of the session being recorded."""
-        return self._core.session_id
-
-    @property
-    def store(self) -> Store:
-        """The local store the sessions are written to."""
-        return self._core.store
-
-    @property
-    def settings(self) -> Settings:
-        """The tracer's validated settings."""
-        return self._core.settings
-
-    @property
-    def finished(self) -> bool:
-        """True once ``flush_tracker(finish=True)`` ended the tracer."""
-        return self._core.finished
-
-    @property
-    def recorder(self) -> Recorder:
-        """The core's recorder (the verbs each callback calls)."""
-        return self._core.recorder
 
     # -- chains -------------------------------------------------------------------------
 

@@ -29,7 +29,7 @@ from llama_index.core.instrumentation import get_dispatcher  # pyright: ignore[r
 
 import chaintracer
 from chaintracer.guard import guarded
-from chaintracer.session import SessionInfo
+from chaintracer.handle import CoreHandle
 from llamaindex_tracer import callbacks
 from llamaindex_tracer.adapter import LlamaIndexAdapter
 from llamaindex_tracer.instrumentation import Bridge, EventHandler, SpanHandler
@@ -37,15 +37,10 @@ from llamaindex_tracer.legacy import Legacy
 from llamaindex_tracer.lifecycle import Lifecycle
 
 if TYPE_CHECKING:
-    from contextlib import AbstractContextManager
-
-    from chaintracer.recorder import Recorder
-    from chaintracer.settings import Settings
-    from chaintracer.store import Store
-    from chaintracer.tracer import SpanScope
+    pass
 
 
-class Tracer(BaseCallbackHandler):
+class Tracer(BaseCallbackHandler, CoreHandle):
     """Records LlamaIndex queries, retrievals, model calls, agents and tools as nested traces.
 
     Settings are those of ``chaintracer.Tracer`` (project, name, tags, group, job_type, notes,
@@ -69,59 +64,6 @@ class Tracer(BaseCallbackHandler):
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Tracer:
         return self
-
-    # -- the core tracer's API ----------------------------------------------------------
-
-    def flush_tracker(
-        self, asset: Any = None, reset: bool = True, finish: bool = False, name: str | None = None, **run_overrides: Any
-    ) -> SessionInfo | None:
-        """As ``chaintracer.Tracer.flush_tracker``; ``finish=True`` also calls ``uninstrument()``."""
-        return self._core.flush_tracker(asset, reset=reset, finish=finish, name=name, **run_overrides)
-
-    def log_feedback(
-        self, trace_id: str, key: str, score: float | bool, comment: str | None = None, span_id: str | None = None
-    ) -> None:
-        """Attaches human feedback to a stored trace (see ``chaintracer.Tracer.log_feedback``)."""
-        self._core.log_feedback(trace_id, key, score, comment, span_id)
-
-    def force_flush(self, timeout_s: float = 30.0) -> bool:
-        """Writes every finished trace to the store now (see ``chaintracer.Tracer.force_flush``)."""
-        return self._core.force_flush(timeout_s)
-
-    def span(
-        self, name: str, kind: str = "chain", inputs: Any = None, attributes: dict[str, Any] | None = None
-    ) -> AbstractContextManager[SpanScope]:
-        """A span around a block that groups the operations inside it (see ``chaintracer.Tracer.span``)."""
-        return self._core.span(name, kind, inputs, attributes)
-
-    def log_trace(self, root: chaintracer.Span) -> None:
-        """Adds a manually built span tree to the session (see ``chaintracer.Tracer.log_trace``)."""
-        self._core.log_trace(root)
-
-    @property
-    def session_id(self) -> str:
-        """The id of the session being recorded."""
-        return self._core.session_id
-
-    @property
-    def store(self) -> Store:
-        """The local store the sessions are written to."""
-        return self._core.store
-
-    @property
-    def settings(self) -> Settings:
-        """The tracer's validated settings."""
-        return self._core.settings
-
-    @property
-    def finished(self) -> bool:
-        """True once ``flush_tracker(finish=True)`` ended the tracer."""
-        return self._core.finished
-
-    @property
-    def recorder(self) -> Recorder:
-        """The core's recorder (the verbs each event calls)."""
-        return self._core.recorder
 
     # -- instrumentation ----------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from chaintracer.kinds import MODEL_KINDS
 from chaintracer.prices import count_cost
+from chaintracer.session import session_summary
 from chaintracer.spantree import duration_ms, walk
 from chaintracer.stats import TraceStats
 from chaintracer.store import ExperimentNotFound, Store
@@ -109,26 +110,5 @@ def summary_of_trees(trees: list[dict[str, Any]], counters: dict[str, int]) -> d
             for name, value in (span.get("metrics") or {}).items():
                 if isinstance(value, (int, float)) and not isinstance(value, bool):
                     stats.add_metric(name, value)
-    counts = stats.as_summary()
-    metrics = counts.pop("metrics", None)
     latencies.sort()
-    summary: dict[str, Any] = {"traces": len(trees), **counts}
-    summary["trace_errors"] = sum(1 for root in trees if root["status"] == "error")
-    summary["latency_ms"] = {
-        "p50": _percentile(latencies, 0.50),
-        "p95": _percentile(latencies, 0.95),
-        "max": round(latencies[-1], 3) if latencies else None,
-    }
-    if metrics:
-        summary["metrics"] = metrics
-    summary.update(counters)
-    return summary
-
-
-def _percentile(values: list[float], q: float) -> float | None:
-    import math
-
-    if not values:
-        return None
-    index = max(0, min(len(values) - 1, math.ceil(q * len(values)) - 1))  # nearest rank, as Session does
-    return round(values[index], 3)
+    return session_summary(stats, latencies, sum(1 for root in trees if root["status"] == "error"), counters)

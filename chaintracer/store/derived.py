@@ -15,11 +15,11 @@ stored when a store is upgraded to ``schema.SEARCH_SCHEMA`` (``index_all``).
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from chaintracer import fastjson
 from chaintracer.kinds import MODEL_KINDS
 from chaintracer.spantree import walk
 
@@ -85,7 +85,7 @@ def index_traces(conn: sqlite3.Connection, session_id: str, traces: Iterable[tup
     """Indexes ``(seq, tree JSON)`` traces of a session just written (inside the writer's transaction)."""
     for seq, tree_json in traces:
         try:
-            tree = json.loads(tree_json)
+            tree = fastjson.loads(tree_json)
         except ValueError:
             continue  # a tree that is not JSON has nothing to index; the trace itself is kept
         key = conn.execute("INSERT INTO search_traces (session_id, seq) VALUES (?, ?)", (session_id, seq)).lastrowid

@@ -36,12 +36,12 @@ def test_trace_numbers_are_the_viewers(scenarios, tmp_path):
     store = Store(scenarios.store, create=False)
     try:
         rows, total = store.trace_page(scenarios.ids["li_rag"], 0, 50, None, None, "seq")
-        details = [store.trace_detail(scenarios.ids["li_rag"], row["seq"]) for row in rows]
+        details = [store.trace_detail(scenarios.ids["li_rag"], row["number"]) for row in rows]
     finally:
         store.close()
     assert total == len(rows) == 2  # the index's construction, then the query
     for number, (row, detail) in enumerate(zip(rows, details), 1):
-        assert detail["position"] + 1 == number  # what the viewer shows as "N of total"
+        assert row["number"] == detail["number"] == number  # what the viewer shows as "N of total"
         result = show(scenarios, "li_rag", "--trace", str(number), cwd=tmp_path)
         assert result.returncode == 0, result.stderr
         assert f"trace {number}/{total}" in result.stdout

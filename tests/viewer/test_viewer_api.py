@@ -36,7 +36,9 @@ def test_sessions_list_has_every_session_newest_first(client, sample_store):
     assert agent["project"] == "langchain_callback_demo"
     assert agent["tags"] == ["demo"] and agent["group"] == "minimal"
     assert agent["traces"] == 3 and agent["errors"] == 3 and agent["trace_errors"] == 1
-    assert agent["cost"] is None and agent["cost_tracked"] is False  # recorded before costs were tracked
+    assert agent["cost"] == pytest.approx(2.07e-05) and agent["cost_tracked"] is True  # the demo's prices
+    unpriced = next(item for item in data["sessions"] if item["name"] == "prompt-v1")
+    assert unpriced["cost"] is None and unpriced["cost_tracked"] is True  # a model without a price: unknown, not 0
     assert agent["tokens"] > 0 and agent["latency_p50"] > 0
     assert {"langchain_callback_demo", "prompt-iteration", "security"} <= set(data["projects"])
     assert {"demo", "v1", "v2", sample_data.P_SCRIPT} <= set(data["tags"])

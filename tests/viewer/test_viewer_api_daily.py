@@ -100,7 +100,9 @@ def test_session_charts_hold_a_latency_histogram_and_usage_by_model(client):
     (model,) = charts["models"]
     assert model["model"] == "scripted-chat" and model["calls"] == session["summary"]["llm_calls"]
     assert model["total"] == session["summary"]["tokens"]["total"]
-    assert model["cost"] is None  # no price known: unknown, never 0
+    assert model["cost"] == pytest.approx(session["summary"]["cost"]["total"])  # priced by the demo
+    (unpriced,) = client.json("/api/sessions/prompt-v1/charts")["models"]
+    assert unpriced["model"] == "scripted-llm" and unpriced["cost"] is None  # no price known: unknown, never 0
 
 
 def test_a_session_without_traces_has_empty_charts(client):
