@@ -477,6 +477,11 @@ def test_another_applications_sqlite_file_is_refused_and_left_untouched(tmp_path
     assert _fingerprint(path) == before
     if journal == "delete":
         assert sorted(os.listdir(tmp_path)) == files_before  # not even a -wal or -shm beside it
+    # The application's file moved away, the kept session is saved by the next flush (not lost at exit).
+    for name in os.listdir(tmp_path):
+        os.rename(tmp_path / name, tmp_path / f"moved-{name}")
+    tracer.flush_tracker(name="s")
+    assert tracer.store.session("s")["summary"]["traces"] == 1
 
 
 def test_an_empty_file_is_an_empty_store(tmp_path):
