@@ -266,7 +266,8 @@ def test_read_only_folder_and_file_can_be_browsed_by_the_cli_and_the_viewer(tmp_
         try:
             sessions = _get_json(server.url + "api/sessions")["sessions"]
             assert [s["name"] for s in sessions] == ["archived"]
-            assert _get_json(server.url + "api/sessions/archived/traces/2")["tree"]["name"] == "trace-1"  # numbered from 1
+            # traces are numbered from 1: trace-0 is number 1
+            assert _get_json(server.url + "api/sessions/archived/traces/2")["tree"]["name"] == "trace-1"
         finally:
             server.shutdown()
             server.server_close()
