@@ -16,7 +16,7 @@ from llama_index.core.base.base_query_engine import BaseQueryEngine
 from llama_index.core.base.base_retriever import BaseRetriever
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.base.llms.base import BaseLLM
-from llama_index.core.base.llms.types import ChatMessage, ChatResponse, CompletionResponse
+from llama_index.core.base.llms.types import ChatMessage, ChatResponse, CompletionResponse, ToolCallBlock
 from llama_index.core.base.response.schema import AsyncStreamingResponse, Response, StreamingResponse
 from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.llms.structured_llm import StructuredLLM
@@ -28,11 +28,6 @@ from llama_index.core.workflow import Context, Event, StopEvent, Workflow
 
 from chaintracer.payloads import NOT_SIMPLIFIED
 from chaintracer.usage import usage_counts
-
-try:  # llama-index-core >= 0.14.5: a message's tool calls are ToolCallBlocks
-    from llama_index.core.base.llms.types import ToolCallBlock
-except ImportError:  # 0.13 - 0.14.4: models keep them in additional_kwargs (exported as they are)
-    ToolCallBlock = None
 
 # Workflow runtime state passed to dispatcher spans: large and internal.
 _OPAQUE = frozenset({"BrokerState", "ContextStateStore", "InMemoryStateStore"})
@@ -254,7 +249,7 @@ def _message(message: ChatMessage) -> dict[str, Any]:
     role = message.role
     content = message.content
     data: dict[str, Any] = {"role": getattr(role, "value", role), "content": without_vectors(content)}
-    calls = tool_call_blocks(message)
+    calls = [block for block in message.blocks if isinstance(block, ToolCallBlock)]
     if calls:
         data["tool_calls"] = [
             {"id": call.tool_call_id, "name": call.tool_name, "args": call.tool_kwargs} for call in calls
@@ -262,13 +257,6 @@ def _message(message: ChatMessage) -> dict[str, Any]:
     if message.additional_kwargs:
         data["additional_kwargs"] = message.additional_kwargs
     return data
-
-
-def tool_call_blocks(message: ChatMessage) -> list[Any]:
-    """The message's ``ToolCallBlock``s (none before llama-index-core 0.14.5, which has no such block)."""
-    if ToolCallBlock is None:
-        return []
-    return [block for block in message.blocks if isinstance(block, ToolCallBlock)]
 
 
 def _template(prompt: BasePromptTemplate) -> Any:

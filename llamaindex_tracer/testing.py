@@ -26,6 +26,7 @@ from llama_index.core.base.llms.types import (
     CompletionResponse,
     LLMMetadata,
     MessageRole,
+    ToolCallBlock,
 )
 from llama_index.core.bridge.pydantic import Field, PrivateAttr
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
@@ -33,7 +34,6 @@ from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import ToolSelection
 
 from chaintracer.testing import find, flushed, outline, walk
-from llamaindex_tracer.convert import ToolCallBlock, tool_call_blocks
 
 __all__ = ["ScriptedLLM", "ToolCall", "echo", "find", "flushed", "outline", "walk"]
 
@@ -104,9 +104,14 @@ class ScriptedLLM(FunctionCallingLLM):
         if isinstance(turn, ToolCall):
             turn = [turn]
         if isinstance(turn, list):
-            calls = [(call.id or f"call_{self._turn}_{n}", call.name, call.kwargs) for n, call in enumerate(turn)]
-            message = _tool_call_message(calls)
-            completion = len(calls)
+            blocks: list[Any] = [
+                ToolCallBlock(
+                    tool_call_id=call.id or f"call_{self._turn}_{n}", tool_name=call.name, tool_kwargs=call.kwargs
+                )
+                for n, call in enumerate(turn)
+            ]
+            message = ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks)
+            completion = len(blocks)
         else:
             message = ChatMessage(role=MessageRole.ASSISTANT, content=str(turn))
             completion = len(str(turn).split())
@@ -219,28 +224,17 @@ class ScriptedLLM(FunctionCallingLLM):
     def get_tool_calls_from_response(
         self, response: ChatResponse, error_on_no_tool_call: bool = True, **kwargs: Any
     ) -> list[ToolSelection]:
-        calls = [(call.tool_call_id, call.tool_name, call.tool_kwargs) for call in tool_call_blocks(response.message)]
-        kept = response.message.additional_kwargs.get(_CALLS, [])
-        calls += [(call["id"], call["name"], call["kwargs"]) for call in kept]
+        calls = [block for block in response.message.blocks if isinstance(block, ToolCallBlock)]
         if not calls and error_on_no_tool_call:
             raise ValueError(f"Expected a tool call, got: {response.message.content!r}")
         return [
-            ToolSelection(tool_id=call_id or "", tool_name=name, tool_kwargs=kwargs if isinstance(kwargs, dict) else {})
-            for call_id, name, kwargs in calls
+            ToolSelection(
+                tool_id=call.tool_call_id or "",
+                tool_name=call.tool_name,
+                tool_kwargs=call.tool_kwargs if isinstance(call.tool_kwargs, dict) else {},
+            )
+            for call in calls
         ]
-
-
-# Where the scripted model puts tool calls on llama-index-core < 0.14.5, which has no ToolCallBlock.
-_CALLS = "scripted_tool_calls"
-
-
-def _tool_call_message(calls: list[tuple[str, str, dict[str, Any]]]) -> ChatMessage:
-    """An assistant message asking for ``calls`` (id, tool name, arguments)."""
-    if ToolCallBlock is None:
-        kept = [{"id": call_id, "name": name, "kwargs": kwargs} for call_id, name, kwargs in calls]
-        return ChatMessage(role=MessageRole.ASSISTANT, content="", additional_kwargs={_CALLS: kept})
-    blocks: list[Any] = [ToolCallBlock(tool_call_id=i, tool_name=name, tool_kwargs=kwargs) for i, name, kwargs in calls]
-    return ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks)
 
 
 def echo(prefix: str = "Answer to") -> Callable[[list[ChatMessage]], str]:

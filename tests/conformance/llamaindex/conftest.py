@@ -49,8 +49,6 @@ SETTINGS_SLOTS = (
     "_chat_prompt_helper",
     "_transformations",
 )
-# `_chat_prompt_helper` arrived in a later llama-index-core 0.14 release: keep the slots this one has.
-SETTINGS_SLOTS = tuple(slot for slot in SETTINGS_SLOTS if hasattr(Settings, slot))
 
 
 class Run:
