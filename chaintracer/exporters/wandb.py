@@ -198,7 +198,7 @@ class WandbExporter:
             run.log({"trace": trace_of(root, model)})
         row: dict[str, Any] = {"trace": trace_of(pending[-1], model)} if pending else {}
         for key, table in wandb_rows.tables(document, _html).items():
-            row[key] = wandb.Table(columns=list[Any](table.columns), data=table.rows, allow_mixed_types=True)
+            row[key] = wandb.Table(columns=list[Any](table.columns), data=list[Any](table.rows), allow_mixed_types=True)
         run.log(row)
         self._logged.update(root["trace_id"] for root in pending)
         self._tables_logged = True
