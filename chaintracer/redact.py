@@ -290,7 +290,8 @@ def check_mask(mask: Any) -> Mask | None:
     """Validates a ``mask=`` setting: ``None`` or a callable taking and returning one string."""
     if mask is None:
         return None
-    if not callable(mask):
+    checked: Mask = mask  # a callable from here on, and one that returns a string once probed below
+    if not callable(checked):
         raise TypeError(f"mask must be a function taking a string and returning a string, not {mask!r}")
     try:
         probe = mask("chaintracer mask check: api_key=***")
@@ -298,7 +299,7 @@ def check_mask(mask: Any) -> Mask | None:
         raise TypeError(f"mask={mask!r} failed on a sample string: {type(exc).__name__}: {exc}") from exc
     if not isinstance(probe, str):
         raise TypeError(f"mask={mask!r} must return a string, but returned {type(probe).__name__}: {probe!r:.80}")
-    return mask
+    return checked
 
 
 logger = logging.getLogger("chaintracer")

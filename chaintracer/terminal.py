@@ -87,7 +87,7 @@ def session_cost(summary: dict[str, Any]) -> str:
 def sessions_table(sessions: list[dict[str, Any]], color: bool = False) -> str:
     """One line per session, newest first: traces and failed traces, spans, span errors, tokens, cost, p50."""
     header = ("NAME", "PROJECT", "ENDED (UTC)", "TRACES", "FAILED", "SPANS", "ERRORS", "TOKENS", "COST", "P50", "ID")
-    rows = [header]
+    rows: list[tuple[str, ...]] = [header]
     for session in sessions:
         summary = session.get("summary") or {}
         latency = summary.get("latency_ms") or {}

@@ -13,6 +13,7 @@ from typing import Any
 
 from llama_index.core import Document, Settings, VectorStoreIndex
 from llama_index.core.agent.workflow import FunctionAgent
+from llama_index.core.base.response.schema import StreamingResponse
 from llama_index.core.callbacks import CallbackManager
 from llama_index.core.embeddings import MockEmbedding
 from llama_index.core.llms import ChatMessage
@@ -68,7 +69,9 @@ def run(store: str) -> list[str]:
         for question in QUESTIONS:
             engine.query(question)
         streaming = index.as_query_engine(llm=ScriptedLLM(script=[cite]), similarity_top_k=1, streaming=True)
-        streaming.query("When was Y Combinator started?").get_response()  # the stream, read to its end
+        streamed = streaming.query("When was Y Combinator started?")
+        assert isinstance(streamed, StreamingResponse), streamed  # streaming=True answers with a stream
+        streamed.get_response()  # the stream, read to its end
         tracer.flush_tracker(engine, name="rag")
 
         # 2. An agent: a scripted function-calling model calls real tools, one of them failing.

@@ -22,6 +22,7 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel, FakeListLLM
 from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.messages.ai import UsageMetadata
 from langchain_core.outputs import ChatGeneration, ChatResult, LLMResult
 from pydantic import Field, PrivateAttr
 
@@ -110,11 +111,13 @@ class ScriptedChatModel(BaseChatModel):
         reply = self._reply(messages)
         prompt_tokens = sum(words(m.content) for m in messages)
         completion_tokens = words(reply.content) + 3 * len(reply.tool_calls)
-        reply.usage_metadata = {
-            "input_tokens": prompt_tokens,
-            "output_tokens": completion_tokens,
-            "total_tokens": prompt_tokens + completion_tokens,
-        }
+        # pyright checks as Python 3.10, where the pinned langchain-core 1.8 (3.11+, `from typing import
+        # NotRequired`) leaves UsageMetadata unresolved; langchain-core 1.7 on 3.10 checks clean.
+        reply.usage_metadata = UsageMetadata(  # pyright: ignore[reportCallIssue]
+            input_tokens=prompt_tokens,
+            output_tokens=completion_tokens,
+            total_tokens=prompt_tokens + completion_tokens,
+        )
         reply.response_metadata = {
             "model_name": self.model_name,
             "finish_reason": "tool_calls" if reply.tool_calls else "stop",

@@ -17,6 +17,10 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from playwright.sync_api import ViewportSize
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("CHAINTRACER_CHROMIUM", "/usr/bin/chromium")
@@ -28,7 +32,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--hide-scrollbars",
 ]
-VIEWPORT = {"width": 1440, "height": 900}
+VIEWPORT: ViewportSize = {"width": 1440, "height": 900}
 
 # name -> (hash route, what must be on the page, whole page?, colour scheme, action)
 SHOTS = [
@@ -106,7 +110,7 @@ def take(folder: Path, out: Path) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--out", default=str(REPO / "docs"), help="folder for the PNG files (default: docs/)")
     args = parser.parse_args(argv)
     if not Path(CHROMIUM).exists():

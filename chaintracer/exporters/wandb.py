@@ -106,6 +106,11 @@ class WandbExporter:
     name = "wandb"
 
     def __init__(self, settings: Settings | None = None) -> None:
+        # chaintracer already traces the LLM calls: keep wandb.init from suggesting or starting Weave,
+        # which would trace them a second time. wandb reads only this variable (no Settings field).
+        # Set here, on the thread that builds the tracer, because a worker thread changing the
+        # environment races with other threads reading it; the user's own value wins.
+        os.environ.setdefault("WANDB_DISABLE_WEAVE", "true")
         self.settings = settings
         self._lock = threading.Lock()  # stream() runs on the streaming worker, export() at flush
         self._run: Any = None
@@ -193,7 +198,7 @@ class WandbExporter:
             run.log({"trace": trace_of(root, model)})
         row: dict[str, Any] = {"trace": trace_of(pending[-1], model)} if pending else {}
         for key, table in wandb_rows.tables(document, _html).items():
-            row[key] = wandb.Table(columns=list[Any](table.columns), data=table.rows, allow_mixed_types=True)
+            row[key] = wandb.Table(columns=list[Any](table.columns), data=list[Any](table.rows), allow_mixed_types=True)
         run.log(row)
         self._logged.update(root["trace_id"] for root in pending)
         self._tables_logged = True
@@ -220,17 +225,6 @@ class WandbExporter:
         if session.get("model"):
             config["asset"] = session["model"]
         config.update(wandb_eval.run_config(session))  # an experiment's variant: its params, top level
-        # chaintracer already traces the LLM calls: keep wandb from suggesting or starting Weave,
-        # which would trace them a second time. Only for this call; the user's setting wins.
-        previous = os.environ.get("WANDB_DISABLE_WEAVE")
-        os.environ.setdefault("WANDB_DISABLE_WEAVE", "true")
-        try:
-            return self._init_run(session, config)
-        finally:
-            if previous is None:
-                os.environ.pop("WANDB_DISABLE_WEAVE", None)
-
-    def _init_run(self, session: dict[str, Any], config: dict[str, Any]) -> Any:
         return wandb.init(
             project=session["project"],
             entity=config.get("entity"),

@@ -45,5 +45,5 @@ def usage_by_model(conn: sqlite3.Connection, session_id: str) -> list[dict[str, 
             for slot in range(4):
                 entry[slot] += counts[slot]
             entry[4] = None if entry[4] is None or counts[4] is None else entry[4] + counts[4]
-    usage = [dict(zip(_USAGE_KEYS, (model, *entry))) for model, entry in merged.items()]
+    usage: list[dict[str, Any]] = [dict(zip(_USAGE_KEYS, (model, *entry))) for model, entry in merged.items()]
     return sorted(usage, key=lambda item: (-item["total"], -item["calls"], item["model"]))

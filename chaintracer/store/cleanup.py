@@ -25,7 +25,7 @@ def sessions_ended_before(conn: sqlite3.Connection, ended_before: str, project: 
 
 def delete_sessions(conn: sqlite3.Connection, session_ids: list[str]) -> dict[str, int]:
     """Deletes sessions and what hangs off them; returns the rows deleted per table."""
-    deleted = dict.fromkeys((*SESSION_TABLES, "sessions", "experiments"), 0)
+    deleted: dict[str, int] = dict.fromkeys((*SESSION_TABLES, "sessions", "experiments"), 0)
     experiments: set[str] = set()
     for start in range(0, len(session_ids), _CHUNK):
         chunk = session_ids[start : start + _CHUNK]

@@ -188,7 +188,7 @@ def trace_page(
         f"SELECT {_TRACE_SELECT} FROM traces WHERE {clause} ORDER BY {order} LIMIT ? OFFSET ?",
         [*params, limit, offset],
     )
-    rows = [dict(zip(TRACE_COLUMNS, row)) for row in found]
+    rows: list[dict[str, Any]] = [dict(zip(TRACE_COLUMNS, row)) for row in found]
     if sort == "seq" and not status and not text:
         for number, row in enumerate(rows, start=offset + 1):
             row["number"] = number
@@ -214,7 +214,7 @@ def trace_detail(conn: sqlite3.Connection, session_id: str, number: int) -> dict
     if found is None:
         return None
     *columns, tree = found
-    row = dict(zip(TRACE_COLUMNS, columns))
+    row: dict[str, Any] = dict(zip(TRACE_COLUMNS, columns))
     row["number"] = number
     total = conn.execute("SELECT COUNT(*) FROM traces WHERE session_id = ?", (session_id,)).fetchone()[0]
     name, project = conn.execute("SELECT name, project FROM sessions WHERE id = ?", (session_id,)).fetchone()

@@ -47,13 +47,13 @@ def histogram(values: list[float], bins: int = HISTOGRAM_BINS) -> dict[str, Any]
     if high <= low:
         return {"scale": "linear", "edges": [low, low + 1.0], "counts": [len(values)], "n": len(values)}
     logarithmic = low > 0 and high / low > 100
+    scale = math.log10 if logarithmic else float
+    start, stop = scale(low), scale(high)
+    edges = [start + (stop - start) * i / bins for i in range(bins + 1)]
     if logarithmic:
-        start, stop = math.log10(low), math.log10(high)
-        edges = [10 ** (start + (stop - start) * i / bins) for i in range(bins + 1)]
-    else:
-        edges = [low + (high - low) * i / bins for i in range(bins + 1)]
+        edges = [10**edge for edge in edges]
     counts = [0] * bins
     for value in values:
-        position = (math.log10(value) - start) / (stop - start) if logarithmic else (value - low) / (high - low)
+        position = (scale(value) - start) / (stop - start)
         counts[min(bins - 1, max(0, int(position * bins)))] += 1
     return {"scale": "log" if logarithmic else "linear", "edges": edges, "counts": counts, "n": len(values)}

@@ -26,7 +26,7 @@ MAX_EXPERIMENT_EXAMPLES = 1000
 
 
 def _static(name: str) -> str:
-    return resources.files("chaintracer.viewer").joinpath("static", name).read_text(encoding="utf-8")
+    return resources.files("chaintracer.viewer").joinpath("static").joinpath(name).read_text(encoding="utf-8")
 
 
 def embed_json(value: Any) -> str:

@@ -80,7 +80,7 @@ def is_loopback(host: str) -> bool:
         infos = socket.getaddrinfo(name, None)
     except OSError:
         return False
-    return bool(infos) and all(ipaddress.ip_address(info[4][0].split("%")[0]).is_loopback for info in infos)
+    return bool(infos) and all(ipaddress.ip_address(str(info[4][0]).split("%")[0]).is_loopback for info in infos)
 
 
 class ViewerServer(ThreadingHTTPServer):
@@ -117,9 +117,15 @@ class ViewerServer(ThreadingHTTPServer):
 
 
 class ViewerHandler(BaseHTTPRequestHandler):
-    server: ViewerServer
     server_version = "chaintracer-ui"
     protocol_version = "HTTP/1.1"
+
+    @property
+    def viewer(self) -> ViewerServer:
+        """The server that made this handler (socketserver types it as any ``BaseServer``)."""
+        server = self.server
+        assert isinstance(server, ViewerServer), server
+        return server
 
     def version_string(self) -> str:
         return self.server_version
@@ -163,14 +169,14 @@ class ViewerHandler(BaseHTTPRequestHandler):
             print(f"chaintracer ui: {self.path}: {type(exc).__name__}: {exc}", file=sys.stderr)
             self._send_json(HTTPStatus.INTERNAL_SERVER_ERROR, {"error": f"{type(exc).__name__}: {exc}"})
         finally:
-            self.server.store.close()  # this request thread's connection
+            self.viewer.store.close()  # this request thread's connection
 
     def _host_allowed(self) -> bool:
-        if self.server.allow_remote:
+        if self.viewer.allow_remote:
             return True
         host = self.headers.get("Host", "")
         name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-        return name.strip("[]").lower() in self.server.allowed_hosts
+        return name.strip("[]").lower() in self.viewer.allowed_hosts
 
     def _dispatch(self) -> None:
         url = urlsplit(self.path)
@@ -187,7 +193,7 @@ class ViewerHandler(BaseHTTPRequestHandler):
             if len(parts) == 4 and parts[0] == "sessions" and parts[2] == "artifacts":
                 self._send_artifact(unquote(parts[1]), unquote(parts[3]))
                 return
-            payload = api.route(self.server.store, path[len("/api/") :], parse_qs(url.query))
+            payload = api.route(self.viewer.store, path[len("/api/") :], parse_qs(url.query))
             self._send(HTTPStatus.OK, api.dumps(payload).encode(), "application/json; charset=utf-8")
         elif path == "/favicon.ico":
             self._send(HTTPStatus.NO_CONTENT, b"", "image/x-icon")
@@ -195,11 +201,11 @@ class ViewerHandler(BaseHTTPRequestHandler):
             raise api.NotFound(f"no page {path[:80]!r}")
 
     def _send_static(self, name: str) -> None:
-        body = resources.files("chaintracer.viewer").joinpath("static", name).read_bytes()
+        body = resources.files("chaintracer.viewer").joinpath("static").joinpath(name).read_bytes()
         self._send(HTTPStatus.OK, body, STATIC_FILES[name])
 
     def _send_artifact(self, ref: str, artifact_ref: str) -> None:
-        media_type, content = api.artifact(self.server.store, ref, artifact_ref)
+        media_type, content = api.artifact(self.viewer.store, ref, artifact_ref)
         if media_type not in ARTIFACT_TYPES:
             media_type = "text/plain"
         headers = {"Content-Security-Policy": ARTIFACT_CSP, "X-Frame-Options": "SAMEORIGIN"}
@@ -225,5 +231,5 @@ class ViewerHandler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     def log_message(self, format: str, *args: Any) -> None:
-        if self.server.verbose:
+        if self.viewer.verbose:
             super().log_message(format, *args)

@@ -266,7 +266,8 @@ def test_read_only_folder_and_file_can_be_browsed_by_the_cli_and_the_viewer(tmp_
         try:
             sessions = _get_json(server.url + "api/sessions")["sessions"]
             assert [s["name"] for s in sessions] == ["archived"]
-            assert _get_json(server.url + "api/sessions/archived/traces/2")["tree"]["name"] == "trace-1"  # numbered from 1
+            # traces are numbered from 1: trace-0 is number 1
+            assert _get_json(server.url + "api/sessions/archived/traces/2")["tree"]["name"] == "trace-1"
         finally:
             server.shutdown()
             server.server_close()
@@ -477,6 +478,11 @@ def test_another_applications_sqlite_file_is_refused_and_left_untouched(tmp_path
     assert _fingerprint(path) == before
     if journal == "delete":
         assert sorted(os.listdir(tmp_path)) == files_before  # not even a -wal or -shm beside it
+    # The application's file moved away, the kept session is saved by the next flush (not lost at exit).
+    for name in os.listdir(tmp_path):
+        os.rename(tmp_path / name, tmp_path / f"moved-{name}")
+    tracer.flush_tracker(name="s")
+    assert tracer.store.session("s")["summary"]["traces"] == 1
 
 
 def test_an_empty_file_is_an_empty_store(tmp_path):

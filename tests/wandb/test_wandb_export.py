@@ -180,6 +180,18 @@ def test_an_active_user_run_is_left_alone(wandb_env, store_path, run_dirs):
     assert not any("trace/_type" in h for h in user["history"])
 
 
+def test_weave_is_disabled_once_at_construction_and_the_users_choice_wins(wandb_env, store_path, monkeypatch):
+    """Building the tracer keeps Weave out (set on the caller's thread); flushing leaves the variable alone."""
+    monkeypatch.delenv("WANDB_DISABLE_WEAVE", raising=False)
+    tracer = make_tracer(store_path)
+    assert os.environ["WANDB_DISABLE_WEAVE"] == "true"
+    tracer.flush_tracker(run_agent(tracer), name="agent")  # wandb.init runs on the flushing thread
+    assert os.environ["WANDB_DISABLE_WEAVE"] == "true"
+    monkeypatch.setenv("WANDB_DISABLE_WEAVE", "false")
+    make_tracer(store_path).flush_tracker(name="agent-2")
+    assert os.environ["WANDB_DISABLE_WEAVE"] == "false"
+
+
 def test_visualisations_are_cells_of_session_analysis(wandb_env, store_path, run_dirs):
     """A view a span references is an HTML cell of session_analysis, not a media key of its own."""
     html = "<div class='entities'>Paris <mark>GPE</mark></div>"
