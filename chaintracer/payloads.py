@@ -180,7 +180,7 @@ class Converter:
         if isinstance(value, (bytes, bytearray, memoryview)):
             view = memoryview(value).cast("B")
             preview = base64.b64encode(view[:48].tobytes()).decode()
-            length = value.total if kind is ClippedBytes else view.nbytes
+            length = value.total if isinstance(value, ClippedBytes) else view.nbytes
             return {"_type": "bytes", "length": length, "base64_preview": preview}
         if isinstance(value, (datetime, date, time)):
             return self._string(value.isoformat(), walk)
