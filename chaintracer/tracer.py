@@ -35,7 +35,7 @@ from chaintracer.settings import resolve, session_overrides
 from chaintracer.spans import Span, coerce_kind
 from chaintracer.store import Store, StoreError
 from chaintracer.truncate import SPAN_BYTES, clip, clip_tree
-from chaintracer.worker import Worker
+from chaintracer.worker import MAX_WAIT_S, Worker
 from chaintracer.writer import SessionWriter
 
 logger = logging.getLogger("chaintracer")
@@ -144,6 +144,7 @@ class Tracer:
             tick=self._writer.tick,
             max_items=self.settings.max_queue,
             max_bytes=self.settings.max_queue_bytes,
+            max_wait_s=MAX_WAIT_S,
         )
         # stream_logs: finished traces also go to the exporters as they complete, from a
         # worker of their own so a slow backend never delays encoding (or the user).

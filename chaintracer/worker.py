@@ -8,17 +8,23 @@ full, on ``drain``, and every ``interval_s`` while there is work; after each wak
 wants to be called again soon. With nothing queued and nothing due it sleeps until the next
 ``submit``: an idle program costs nothing.
 
-When the queue holds ``max_items`` items or ``max_bytes`` (as estimated by the caller) the
-item is handled on the caller's thread instead and counted as an overflow: nothing is dropped,
-and memory stays bounded. Errors in ``handle``/``tick`` go to the tracer's ``ErrorCounter``
-(never raised inside the thread, which must survive). The thread starts lazily and is started
-again in a child after ``fork``.
+When the queue holds ``max_items`` items or ``max_bytes`` (as estimated by the caller), or
+its oldest item has waited more than ``max_wait_s`` (when given), the item is handled on the
+caller's thread instead and counted as an overflow: nothing is dropped, memory stays bounded,
+and a caller that produces faster than the thread can handle is slowed to its pace, so an
+item never waits long (the tracer's promise: a finished trace on disk within 2 s, even in a
+busy loop).
+
+Errors in ``handle``/``tick`` go to the tracer's ``ErrorCounter`` (never raised inside the
+thread, which must survive). The thread starts lazily and is started again in a child after
+``fork``.
 """
 
 from __future__ import annotations
 
 import os
 import threading
+import time
 import weakref
 from collections import deque
 from collections.abc import Callable
@@ -28,6 +34,10 @@ from chaintracer.guard import ErrorCounter
 
 BATCH_ITEMS = 256
 INTERVAL_S = 0.25
+# For the encoding worker: the oldest queued trace may wait this long before callers encode their
+# own; with the writer's 0.25 s spill interval a finished trace's way to disk stays inside 2 s.
+# (The export worker has no such limit: a slow backend must never run on the caller's thread.)
+MAX_WAIT_S = 0.25
 
 
 class Worker:
@@ -42,6 +52,7 @@ class Worker:
         max_items: int = 2048,
         max_bytes: int | None = None,
         interval_s: float = INTERVAL_S,
+        max_wait_s: float | None = None,
         name: str = "chaintracer-worker",
     ) -> None:
         self._handle = handle
@@ -50,6 +61,7 @@ class Worker:
         self._max_items = max_items
         self._max_bytes = max_bytes
         self._interval_s = interval_s
+        self._max_wait_s = max_wait_s
         self._name = name
         self.overflow = 0
         self._reset()
@@ -60,7 +72,7 @@ class Worker:
     def _reset(self) -> None:
         # Also the child's state after fork: the parent's thread does not exist there, and a
         # lock held by it at fork time would never be released.
-        self._items: deque[tuple[Any, int]] = deque()
+        self._items: deque[tuple[Any, int, float]] = deque()  # item, size, monotonic time queued
         self._bytes = 0
         self._lock = threading.Lock()  # guards _bytes, the round counters and the thread handle
         self._wake = threading.Event()
@@ -78,15 +90,21 @@ class Worker:
         """Queues ``item`` (of about ``size`` bytes); handles it here when the queue is full."""
         if self._thread is None:
             self._start()
+        now = time.monotonic()
         with self._lock:
-            queued = len(self._items)
+            items = self._items
+            queued = len(items)
             # Over the byte budget only with others queued: one large item alone still goes.
             full = queued >= self._max_items or (
-                self._max_bytes is not None and queued > 0 and self._bytes + size > self._max_bytes
+                queued > 0
+                and (
+                    (self._max_wait_s is not None and now - items[0][2] > self._max_wait_s)
+                    or (self._max_bytes is not None and self._bytes + size > self._max_bytes)
+                )
             )
             if not full:
                 self._bytes += size
-                self._items.append((item, size))
+                items.append((item, size, now))
         if full:
             self.overflow += 1
             self._run(self._handle, [item])
@@ -162,11 +180,15 @@ class Worker:
             size = 0
             items = self._items
             while items:
-                item, item_size = items.popleft()
+                item, item_size, _ = items.popleft()
                 batch.append(item)
                 size += item_size
-            if batch:
-                self._run(self._handle, batch)
+            # A long batch is handled in chunks with the periodic work between them, so what was
+            # handled first is written while the rest is still being handled.
+            for start in range(0, len(batch), BATCH_ITEMS):
+                self._run(self._handle, batch[start : start + BATCH_ITEMS])
+                if self._tick is not None and start + BATCH_ITEMS < len(batch):
+                    self._run(self._tick, False)
             if self._tick is not None:
                 more = bool(self._run(self._tick, forced))
             with self._round_done:

@@ -29,7 +29,7 @@ from chaintracer.store import Store, StoreError
 logger = logging.getLogger("chaintracer")
 
 SPILL_EVERY_TRACES = 4096
-SPILL_EVERY_S = 0.5
+SPILL_EVERY_S = 0.25
 # Encoded traces waiting for a write: past this many bytes whoever adds one writes them at once,
 # so a program that outruns the worker holds a bounded amount of encoded JSON.
 SPILL_EVERY_BYTES = 8 * 1024 * 1024

@@ -57,3 +57,26 @@ def test_items_from_many_threads_are_each_handled_once():
         thread.join()
     assert worker.drain(10)
     assert sorted(handled.values()) == [1] * 1200
+
+
+def test_a_caller_handles_its_own_items_once_the_oldest_queued_one_waited_too_long():
+    """A thread that cannot keep up makes callers handle their items: nothing queues for long."""
+    busy, handled_on = threading.Event(), []
+
+    def handle(batch):
+        handled_on.extend((item, threading.current_thread().name) for item in batch)
+        if batch[0] == "first":
+            busy.wait(10)  # the thread is stuck on a slow item
+
+    worker = Worker(handle, ErrorCounter(), max_wait_s=0.05)
+    worker.submit("first")
+    while not handled_on:  # the thread has taken "first" and is stuck on it
+        threading.Event().wait(0.01)
+    worker.submit("queued")
+    threading.Event().wait(0.2)  # "queued" is now older than max_wait_s
+    worker.submit("late")
+    assert ("late", threading.current_thread().name) in handled_on  # handled by the caller, at once
+    assert worker.take_overflow() == 1
+    busy.set()
+    assert worker.drain(10)
+    assert sorted(item for item, _ in handled_on) == ["first", "late", "queued"]

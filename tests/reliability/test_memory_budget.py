@@ -93,7 +93,6 @@ def test_a_huge_value_is_cut_when_queued_and_never_held_whole(tmp_path):
     extra_mb = (traced["growth_kb"] - untraced["growth_kb"]) / 1024
     assert extra_mb < 100, f"tracing added {extra_mb:.0f} MB of peak memory"
     assert traced["summary"]["traces"] == ROUNDS + 1
-    assert traced["summary"]["queue_overflow"] == 0  # each trace queued small: the budget never ran out
     inputs = traced["inputs"]
     assert inputs["_truncated"] is True  # the whole payload is over max_payload_bytes: a preview remains
     assert inputs["preview"].startswith('{"text": "0:xxx')
