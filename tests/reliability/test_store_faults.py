@@ -162,6 +162,32 @@ def test_read_only_store_file_is_a_store_error_and_heals(tmp_path):
     assert _names(path, "before") == ["trace-0", "trace-1", "trace-2"]
 
 
+def test_traces_waiting_for_a_read_only_store_are_held_compressed_and_stored_whole(tmp_path):
+    """While spills fail, waiting traces take a fraction of their text in memory; healed, they are stored whole and found."""
+    path = tmp_path / "traces.db"
+    _make_store(path)
+    tracer = Tracer(store=str(path))
+    texts = [" ".join(f"word{i}-{j}" for j in range(400)) for i in range(2)]
+    with _read_only(path):
+        _log(tracer, "before-failure", texts[0])
+        tracer.force_flush(30.0)  # the spill fails: the trace waits
+        _log(tracer, "after-failure", texts[1])
+        tracer.force_flush(30.0)
+        waiting = tracer._writer.session.pending()
+        held = sum(len(trace.tree_json) for trace in waiting)
+        assert len(waiting) == 2 and held < sum(len(text) for text in texts) / 2
+    info = tracer.flush_tracker(name="healed", finish=True)
+    assert info.summary["traces"] == 2
+    store = Store(path, create=False)
+    try:
+        traces = export_session(store, "healed")["traces"]
+        assert [t["inputs"]["q"] for t in traces] == texts
+        rows, total = store.trace_page(info.id, search="word1-399")
+        assert total == 1 and rows[0]["name"] == "after-failure"
+    finally:
+        store.close()
+
+
 def test_read_only_folder_is_a_store_error_and_heals(tmp_path):
     """A store in a read-only folder (no room for its -wal) fails with a StoreError naming the fix, then heals."""
     folder = tmp_path / "ro"
