@@ -81,6 +81,23 @@ def spills_off() -> Iterator[bool]:
         module.SPILL_EVERY_TRACES, module.SPILL_EVERY_S, module.SPILL_EVERY_BYTES, module.SessionWriter.tick = saved
 
 
+@contextlib.contextmanager
+def store_refuses_writes() -> Iterator[None]:
+    """Every ``Store.write_session`` fails as a locked or read-only store does (the bench's own patch)."""
+    from chaintracer.store import Store, StoreError
+
+    saved = Store.write_session
+
+    def refuse(self: Any, *args: Any, **kwargs: Any) -> None:
+        raise StoreError("bench: the store refuses writes")
+
+    Store.write_session = refuse  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        Store.write_session = saved  # type: ignore[method-assign]
+
+
 # -- 1. memory ----------------------------------------------------------------------------
 
 
@@ -147,6 +164,19 @@ def memory(invokes: int, store_dir: str) -> tuple[list[list[str]], list[str], in
         rows.append(["ours: peak during that run, per span", f"{(held_peak - base_peak) / spans:,.0f}", ""])
         holders = _holders(top, spans)
         tracer.flush_tracker(name="bench-memory-held", finish=True)
+    tracer = tracer_for("refused")  # warmed up (and flushed) before the store refuses writes
+    with store_refuses_writes():
+        refused_bytes, _, _ = _retained(workload, {"callbacks": [tracer]}, invokes, lambda: tracer.force_flush(60.0))
+    refused = (refused_bytes - base_bytes) / spans
+    verdict = "meets" if refused <= TARGET_BYTES_PER_SPAN else "MISSES"
+    rows.append(
+        [
+            "ours: held per finished span, store refusing writes (kept compressed)",
+            f"{refused:,.0f}",
+            f"≤ {TARGET_BYTES_PER_SPAN:,} -> {verdict}",
+        ]
+    )
+    tracer.flush_tracker(name="bench-memory-refused", finish=True)
     if patched:
         tracer = tracer_for("spilled")
         spilled_bytes, _, _ = _retained(workload, {"callbacks": [tracer]}, invokes, lambda: tracer.force_flush(60.0))
