@@ -27,12 +27,13 @@ def _session(path: str, name: str, answers: list[str]) -> str:
 
 
 def _as_schema_4(path: str) -> None:
-    """Rewrites a store as schema 4 laid it out: no index, no usage table, no triggers."""
+    """Rewrites a store as schema 4 laid it out: no index, no usage table, no triggers, no trace cost."""
     conn = sqlite3.connect(path, isolation_level=None)
     try:
         for name in _DERIVED:
             kind = "TRIGGER" if name.startswith("traces_") else "TABLE"
             conn.execute(f"DROP {kind} {name}")
+        conn.execute("ALTER TABLE traces DROP COLUMN cost")  # schema 5 added it with the index
         conn.execute("PRAGMA user_version = 4")
     finally:
         conn.close()
