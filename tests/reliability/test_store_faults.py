@@ -163,7 +163,7 @@ def test_read_only_store_file_is_a_store_error_and_heals(tmp_path):
 
 
 def test_traces_waiting_for_a_read_only_store_are_held_compressed_and_stored_whole(tmp_path):
-    """While spills fail, waiting traces take a fraction of their text in memory; healed, they are stored whole and found."""
+    """While spills fail, waiting traces take a fraction of their text in memory; healed, they are stored and found."""
     path = tmp_path / "traces.db"
     _make_store(path)
     tracer = Tracer(store=str(path))
@@ -292,7 +292,8 @@ def test_read_only_folder_and_file_can_be_browsed_by_the_cli_and_the_viewer(tmp_
         try:
             sessions = _get_json(server.url + "api/sessions")["sessions"]
             assert [s["name"] for s in sessions] == ["archived"]
-            assert _get_json(server.url + "api/sessions/archived/traces/2")["tree"]["name"] == "trace-1"  # numbered from 1
+            # Trace URLs are numbered from 1.
+            assert _get_json(server.url + "api/sessions/archived/traces/2")["tree"]["name"] == "trace-1"
         finally:
             server.shutdown()
             server.server_close()
