@@ -290,6 +290,28 @@ def time_upgrade(path: str) -> float:
         conn.close()
 
 
+def figures(rows: list[list[str]], traces: int) -> str:
+    """Issue 15's two figures, picked from the table: search latency and a big session's page load."""
+    median = {row[0] + " | " + row[1]: row[2] for row in rows}
+
+    def ms(label: str, call: str) -> str:
+        value = median.get(f"{label} | {call}")
+        return f"{value} ms" if value is not None else "not measured"
+
+    spans = traces * SPANS_PER_TRACE
+    return (
+        f"\nsearch latency at {spans:,} spans (median): whole store"
+        f" {ms('search whole store, rare word', 'GET /api/search?q=9999')} (rare word)"
+        f" / {ms('search whole store, common', 'GET /api/search?q=thought')} (common word);"
+        f" inside the session {ms('trace table: search, rare word', 'GET .../traces?q=9999')}"
+        f" / {ms('trace table: search, common', 'GET .../traces?q=thought')}\n"
+        f"page load of the {traces:,}-trace session (median): API"
+        f" {ms('session page (both calls)', 'summary + first 50 traces')};"
+        f" browser first load {ms('session page (trace table)', 'browser: first load')},"
+        f" in-app navigation {ms('session page (trace table)', 'browser: in-app navigation')}"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="2,000 traces and 5 runs")
@@ -350,6 +372,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"viewer API over HTTP, big session: {traces:,} traces / {traces * SPANS_PER_TRACE:,} spans; "
           f"{runs} runs per row; milliseconds")  # fmt: skip
     print(table(["view", "call", "median", "p95", "max", "KiB", "< 1 s"], rows))
+    print(figures(rows, traces))
     print(f"\nupgrading a store written before the index (schema 4): {upgrade_s:.1f} s to index its "
           f"{(traces + max(2, traces // 5) + 500) * SPANS_PER_TRACE:,} spans (once, by the first writer)")  # fmt: skip
     print(f"load average {load_before:.1f} -> {load_after:.1f} on {os.cpu_count()} cores (others' work adds noise)")

@@ -8,6 +8,7 @@ objects a span referenced are released as soon as its trace is encoded.
 from __future__ import annotations
 
 import traceback
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -28,6 +29,9 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 # every JSON reader (Python's json, the viewer) parses the tree without hitting a recursion limit.
 MAX_SPAN_DEPTH = 64
 STATUSES = ("ok", "error", "incomplete")
+# Level 1 compresses the LangChain workload's trees to ~21 % at ~3 µs per span (decompressing
+# ~1 µs); a tree shorter than this is not worth it.
+_PACK_MIN_CHARS = 256
 
 _iso_second: tuple[int, str] = (-1, "")
 
@@ -58,13 +62,26 @@ class EncodedTrace:
     input_preview: str
     output_preview: str
     stats: TraceStats = field(default_factory=TraceStats)
-    tree_json: str = ""
+    # The tree as JSON text, or (``pack``) as zlib-compressed UTF-8 bytes while it waits for a
+    # store that cannot be written. One attribute, so a reader never sees half a swap.
+    tree_json: str | bytes = ""
     # Large derived content (visualisation HTML) by reference: ref -> (media type, text).
     artifacts: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     @property
     def latency_ms(self) -> float:
         return (self.end_ns - self.start_ns) / 1e6
+
+    def tree_text(self) -> str:
+        """The tree as JSON text (decompressed if it was packed)."""
+        value = self.tree_json
+        return value if type(value) is str else zlib.decompress(value).decode("utf-8")
+
+    def pack(self) -> None:
+        """Keeps the tree compressed (about a fifth of its text) until it is written."""
+        value = self.tree_json
+        if type(value) is str and len(value) > _PACK_MIN_CHARS:
+            self.tree_json = zlib.compress(value.encode("utf-8"), 1)
 
 
 # Called for each model span with the raw span, its encoded dict (to add "metrics" and

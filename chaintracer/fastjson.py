@@ -1,9 +1,11 @@
 """JSON text of encoded trees and back, with orjson when it is installed and the stdlib otherwise.
 
 Measured (bench/bench_spill.py, docs/performance.md): ``orjson.dumps`` of an encoded trace tree
-costs ~0.7 µs per span against ~5.7 µs for ``json.dumps``, and ``orjson.loads`` (the full-text
-index re-reads every tree it writes) ~4 µs against ~20 µs: about a third of the background work
-per span. Both functions give the same parsed JSON as the stdlib calls they replace; whatever
+costs ~0.7 µs per span against ~5.7 µs for ``json.dumps``, and ``orjson.loads`` ~4 µs against
+~20 µs. ``loads`` looks for runs of 19 digits first, which costs more than orjson's parse (7 µs
+per span of the LangChain workload, 25 of a LlamaIndex query): the full-text index, which
+re-reads every tree it writes, parses with orjson directly and notices large numbers itself
+(``store.derived._parse``). Both functions give the same parsed JSON as the stdlib calls they replace; whatever
 orjson refuses goes to the stdlib, which decides:
 
 * ``dumps``: ints beyond 64 bits, lone surrogates, non-string keys, nesting past orjson's 255

@@ -350,7 +350,7 @@ class Tracer:
     def _stream_traces(self, items: list[tuple[Session, EncodedTrace]]) -> None:
         for session, encoded in items:
             stub = session.record(self._writer.provisional_name(), {}, {}, None)
-            tree = fastjson.loads(encoded.tree_json)
+            tree = fastjson.loads(encoded.tree_text())
             for exporter in self._streaming:
                 exporter.stream(stub, tree)
 

@@ -8,6 +8,10 @@ about a second of finishing, whether or not the program keeps calling, and a bus
 traces are written in large batches (one transaction each). ``flush`` writes what is left and
 the final session row in one transaction, then starts the next session.
 
+While the store cannot be written (a spill failed), waiting traces keep their tree compressed
+(``EncodedTrace.pack``): a program that runs on with a locked or full disk holds about a fifth
+of the memory per finished span, and a spill that succeeds again writes them all.
+
 Locks: ``_lock`` guards the current session (adds happen on the encoding worker, or on the
 caller when the queue overflows; flush swaps the session under it, so no trace lands in a
 session after its flush). ``_write_lock`` keeps a spill and a flush from writing the same
@@ -47,6 +51,7 @@ class SessionWriter:
         self._write_lock = threading.Lock()
         self._oldest_unwritten: float | None = None  # monotonic time the oldest unwritten trace arrived
         self._spill_failures = 0
+        self._store_failing = False  # the last spill failed: traces added now may wait long
         self._unwritten_bytes = 0
         self.dirty = False  # traces added since the last flush (what an exit without flush must save)
 
@@ -54,7 +59,10 @@ class SessionWriter:
         """Adds finished traces to the current session (writing them at once past ``SPILL_EVERY_BYTES``)."""
         with self._lock:
             session = self.session
+            failing = self._store_failing
             for trace in traces:
+                if failing:
+                    trace.pack()
                 session.add(trace)
                 self._unwritten_bytes += len(trace.tree_json)
             if self._oldest_unwritten is None and traces:
@@ -93,15 +101,19 @@ class SessionWriter:
                 self.store.write_session(record, pending, first_seq=first_seq, live=True)
             except StoreError as exc:
                 self._spill_failures += 1
+                self._store_failing = True
                 with self._lock:
                     if self._oldest_unwritten is None:
                         self._oldest_unwritten = time.monotonic()
+                    for trace in pending:
+                        trace.pack()
                     self._unwritten_bytes += sum(len(trace.tree_json) for trace in pending)
                 if self._spill_failures == 1:
                     logger.warning("chaintracer: could not write finished traces yet (%s); kept for the flush", exc)
                 return False
             with self._lock:
                 session.mark_stored(pending)
+                self._store_failing = False
             return True
         finally:
             self._write_lock.release()
@@ -135,6 +147,7 @@ class SessionWriter:
             self.store.write_session(record, pending, first_seq=session.stored_traces, status=status)
             session.name = name
             session.mark_stored(pending)
+            self._store_failing = False
             self._oldest_unwritten = None
             self._unwritten_bytes = 0
             self.dirty = False

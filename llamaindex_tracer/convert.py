@@ -7,9 +7,9 @@ kind of a class is computed once per (class, method) by the caller's cache.
 
 from __future__ import annotations
 
-import inspect
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from types import AsyncGeneratorType, GeneratorType
 from typing import Any
 
 from llama_index.core.base.base_query_engine import BaseQueryEngine
@@ -165,51 +165,78 @@ def token_usage(response: Any) -> dict[str, int] | None:
 
 
 def simplify(value: Any) -> Any:
-    """Plain data for LlamaIndex objects; ``NOT_SIMPLIFIED`` for anything else."""
-    if isinstance(value, NodeWithScore):
-        data = _node(value.node)
-        data["score"] = value.score
-        return data
-    if isinstance(value, BaseNode):
-        return _node(value)
-    if isinstance(value, ChatMessage):
-        return _message(value)
-    if isinstance(value, QueryBundle):
-        return value.query_str  # never its embedding
-    if isinstance(value, (EmbeddingSummary, ModelParams)):
-        return value.read()
-    if isinstance(value, ChatResponse):
-        return {"message": value.message}
-    if isinstance(value, CompletionResponse):
-        return {"text": value.text}
-    if isinstance(value, Response):
-        return {"response": value.response, "source_nodes": value.source_nodes}
-    if isinstance(value, (StreamingResponse, AsyncStreamingResponse)):
-        return {"response": value.response_txt, "source_nodes": value.source_nodes}
-    if isinstance(value, ToolOutput):
-        content = without_vectors(value.content)
-        out: dict[str, Any] = {"tool_name": value.tool_name, "content": content, "raw_input": value.raw_input}
-        if value.is_error:
-            out["is_error"] = True
-        return out
-    if isinstance(value, ToolSelection):
-        return {"tool_id": value.tool_id, "tool_name": value.tool_name, "tool_kwargs": value.tool_kwargs}
-    if isinstance(value, ToolMetadata):
-        return {"name": value.name, "description": value.description}
-    if isinstance(value, BaseTool):
-        return {"tool": value.metadata.name}
-    if isinstance(value, BasePromptTemplate):
-        return {"template": _template(value)}
-    if isinstance(value, Event):
-        return _event(value)
-    if isinstance(value, Context) or type(value).__name__ in _OPAQUE:
-        return {"_type": type(value).__name__}  # a workflow's whole state: not an input worth storing
-    if isinstance(value, (BaseLLM, BaseEmbedding)):
-        return {"_type": type(value).__name__, "model": model_name(value)}
-    if isinstance(value, (BaseComponent, BaseQueryEngine)):
-        return {"_type": type(value).__name__}
-    if inspect.isgenerator(value) or inspect.isasyncgen(value):
-        return {"_type": "stream"}
+    """Plain data for LlamaIndex objects; ``NOT_SIMPLIFIED`` for anything else.
+
+    Which reader applies is decided once per class (``_READERS``): an object costs a dict
+    lookup, not the chain of ``isinstance`` checks below.
+    """
+    kind = type(value)
+    reader = _READERS.get(kind, _UNDECIDED)
+    if reader is _UNDECIDED:
+        if len(_READERS) >= _MAX_CLASSES:  # classes made on the fly must not grow it without bound
+            _READERS.clear()
+        reader = _READERS[kind] = _reader_for(kind)
+    return reader(value)
+
+
+def _reader_for(kind: type) -> Callable[[Any], Any]:
+    """The function that reads objects of class ``kind`` into plain data."""
+    if issubclass(kind, NodeWithScore):
+        return _scored_node
+    if issubclass(kind, BaseNode):
+        return _node
+    if issubclass(kind, ChatMessage):
+        return _message
+    if issubclass(kind, QueryBundle):
+        return lambda value: value.query_str  # never its embedding
+    if issubclass(kind, (EmbeddingSummary, ModelParams)):
+        return lambda value: value.read()
+    if issubclass(kind, ChatResponse):
+        return lambda value: {"message": value.message}
+    if issubclass(kind, CompletionResponse):
+        return lambda value: {"text": value.text}
+    if issubclass(kind, Response):
+        return lambda value: {"response": value.response, "source_nodes": value.source_nodes}
+    if issubclass(kind, (StreamingResponse, AsyncStreamingResponse)):
+        return lambda value: {"response": value.response_txt, "source_nodes": value.source_nodes}
+    if issubclass(kind, ToolOutput):
+        return _tool_output
+    if issubclass(kind, ToolSelection):
+        return lambda value: {"tool_id": value.tool_id, "tool_name": value.tool_name, "tool_kwargs": value.tool_kwargs}
+    if issubclass(kind, ToolMetadata):
+        return lambda value: {"name": value.name, "description": value.description}
+    if issubclass(kind, BaseTool):
+        return lambda value: {"tool": value.metadata.name}
+    if issubclass(kind, BasePromptTemplate):
+        return lambda value: {"template": _template(value)}
+    if issubclass(kind, Event):
+        return _event
+    if issubclass(kind, Context) or kind.__name__ in _OPAQUE:
+        return lambda value: {"_type": type(value).__name__}  # a workflow's whole state: not an input worth storing
+    if issubclass(kind, (BaseLLM, BaseEmbedding)):
+        return lambda value: {"_type": type(value).__name__, "model": model_name(value)}
+    if issubclass(kind, (BaseComponent, BaseQueryEngine)):
+        return lambda value: {"_type": type(value).__name__}
+    if issubclass(kind, (GeneratorType, AsyncGeneratorType)):
+        return lambda value: {"_type": "stream"}
+    return _sub_question  # read by duck typing: per object
+
+
+def _scored_node(value: NodeWithScore) -> dict[str, Any]:
+    data = _node(value.node)
+    data["score"] = value.score
+    return data
+
+
+def _tool_output(value: ToolOutput) -> dict[str, Any]:
+    content = without_vectors(value.content)
+    out: dict[str, Any] = {"tool_name": value.tool_name, "content": content, "raw_input": value.raw_input}
+    if value.is_error:
+        out["is_error"] = True
+    return out
+
+
+def _sub_question(value: Any) -> Any:
     if hasattr(value, "sub_q") and hasattr(value, "answer"):  # SubQuestionAnswerPair
         sub_q = value.sub_q
         return {
@@ -218,6 +245,11 @@ def simplify(value: Any) -> Any:
             "answer": value.answer,
         }
     return NOT_SIMPLIFIED
+
+
+_UNDECIDED: Any = object()
+_MAX_CLASSES = 4096
+_READERS: dict[type, Callable[[Any], Any]] = {}
 
 
 def without_vectors(text: Any) -> Any:

@@ -15,6 +15,7 @@ stored when a store is upgraded to ``schema.SEARCH_SCHEMA`` (``index_all``).
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -23,6 +24,11 @@ from chaintracer import fastjson
 from chaintracer.kinds import MODEL_KINDS
 from chaintracer.spantree import walk
 
+try:
+    import orjson as _orjson
+except ImportError:  # pragma: no cover - orjson is a dependency; fastjson.STDLIB covers its absence
+    _orjson = None
+
 SPAN_BITS = 20  # up to 1,048,576 spans per trace in the index (a larger trace keeps its first ones)
 SPAN_MASK = (1 << SPAN_BITS) - 1
 # The highlight markers ``snippet`` puts around a match: control characters no indexed text keeps.
@@ -30,6 +36,7 @@ MARK_START, MARK_END = "\x02", "\x03"
 COLUMNS = ("name", "inputs", "outputs", "error", "attributes")
 _COLUMN_CHARS = 200_000  # payloads are already cut by max_payload_bytes; this bounds odd attributes
 _VECTOR_LENGTH = 8  # a longer list of numbers is an embedding or a score vector: nothing to search
+_EXACT_LIMIT = 2.0**63  # orjson reads integers up to 64 bits exactly, larger ones as floats
 _STRIP = str.maketrans({MARK_START: " ", MARK_END: " "})
 
 TABLES = {
@@ -81,25 +88,56 @@ def has_index(conn: sqlite3.Connection) -> bool:
     return conn.execute("SELECT 1 FROM main.sqlite_master WHERE name = 'span_search'").fetchone() is not None
 
 
-def index_traces(conn: sqlite3.Connection, session_id: str, traces: Iterable[tuple[int, str]]) -> None:
-    """Indexes ``(seq, tree JSON)`` traces of a session just written (inside the writer's transaction)."""
+def index_traces(conn: sqlite3.Connection, session_id: str, traces: Iterable[tuple[int, str | bytes]]) -> None:
+    """Indexes ``(seq, tree JSON)`` traces of a session just written (inside the writer's transaction).
+
+    One ``executemany`` per table for the whole batch: the per-statement overhead of sqlite3 is
+    paid once per write, not once per trace.
+    """
+    search_rows: list[tuple[Any, ...]] = []
+    usage_rows: list[tuple[Any, ...]] = []
+    add_key = "INSERT INTO search_traces (session_id, seq) VALUES (?, ?)"
     for seq, tree_json in traces:
-        try:
-            tree = fastjson.loads(tree_json)
-        except ValueError:
+        tree = _parse(tree_json)
+        if tree is None:
             continue  # a tree that is not JSON has nothing to index; the trace itself is kept
-        key = conn.execute("INSERT INTO search_traces (session_id, seq) VALUES (?, ?)", (session_id, seq)).lastrowid
+        try:
+            rows = list(span_rows(tree, exact=False))
+        except _Inexact:  # a number beyond 64 bits: orjson read it as a float, the stdlib reads it exactly
+            tree = json.loads(tree_json)
+            rows = list(span_rows(tree, exact=True))
+        key = conn.execute(add_key, (session_id, seq)).lastrowid
         assert key is not None
         first = key << SPAN_BITS
-        conn.executemany(
-            "INSERT INTO span_search (rowid, name, inputs, outputs, error, attributes, span_id, kind)"
-            " VALUES (?,?,?,?,?,?,?,?)",
-            ((first + position, *row) for position, row in enumerate(span_rows(tree)) if position <= SPAN_MASK),
-        )
-        conn.executemany(
-            "INSERT INTO model_usage (key, model, calls, prompt, completion, total, cost) VALUES (?,?,?,?,?,?,?)",
-            ((key, *usage) for usage in model_usage(tree)),
-        )
+        del rows[SPAN_MASK + 1 :]
+        search_rows.extend((first + position, *row) for position, row in enumerate(rows))
+        usage_rows.extend((key, *usage) for usage in model_usage(tree))
+    conn.executemany(
+        "INSERT INTO span_search (rowid, name, inputs, outputs, error, attributes, span_id, kind)"
+        " VALUES (?,?,?,?,?,?,?,?)",
+        search_rows,
+    )
+    conn.executemany(
+        "INSERT INTO model_usage (key, model, calls, prompt, completion, total, cost) VALUES (?,?,?,?,?,?,?)",
+        usage_rows,
+    )
+
+
+def _parse(tree_json: str | bytes) -> dict[str, Any] | None:
+    """The tree of a stored JSON text; None when it is not a JSON object.
+
+    orjson without ``fastjson``'s check for long digit runs (a regular expression that costs more
+    than the parse): the one value orjson reads differently, an integer beyond 64 bits, comes
+    back as a float of that size, which ``span_rows`` notices (``_Inexact``).
+    """
+    try:
+        tree = _orjson.loads(tree_json) if _orjson is not None and not fastjson.STDLIB else json.loads(tree_json)
+    except ValueError:  # orjson.JSONDecodeError is a ValueError; NaN and lone surrogates: the stdlib
+        try:
+            tree = json.loads(tree_json)
+        except ValueError:
+            return None
+    return tree if isinstance(tree, dict) else None
 
 
 def index_all(conn: sqlite3.Connection) -> None:
@@ -112,49 +150,70 @@ def index_all(conn: sqlite3.Connection) -> None:
         index_traces(conn, session_id, rows.fetchall())
 
 
-def span_rows(tree: dict[str, Any]) -> Iterator[tuple[str, str, str, str, str, str, str]]:
-    """``(name, inputs, outputs, error, attributes, span_id, kind)`` texts of each span, tree order."""
+class _Inexact(Exception):
+    """A float beyond 64-bit integers in a tree read by orjson: it may have been an exact integer."""
+
+
+def span_rows(tree: dict[str, Any], exact: bool = True) -> Iterator[tuple[str, str, str, str, str, str, str]]:
+    """``(name, inputs, outputs, error, attributes, span_id, kind)`` texts of each span, tree order.
+
+    ``exact=False`` raises ``_Inexact`` at a float of 2**63 or more (see ``_parse``).
+    """
     for span in walk(tree):
         error = span.get("error")
         attributes = span.get("attributes")
         if isinstance(attributes, dict) and "visualizations" in attributes:
             attributes = {key: value for key, value in attributes.items() if key != "visualizations"}
+        name = span.get("name")
         yield (
-            _clean(str(span.get("name") or "")),
-            as_search_text(span.get("inputs")),
-            as_search_text(span.get("outputs")),
-            as_search_text(error) if error else "",
-            as_search_text(attributes),
+            _clean(name) if type(name) is str else _clean(str(name or "")),
+            as_search_text(span.get("inputs"), exact),
+            as_search_text(span.get("outputs"), exact),
+            as_search_text(error, exact) if error else "",
+            as_search_text(attributes, exact),
             str(span.get("span_id") or ""),
             str(span.get("kind") or ""),
         )
 
 
-def as_search_text(value: Any) -> str:
-    """The words of a JSON value, one ``key: value`` per line (keys kept: "temperature" is worth finding)."""
+def as_search_text(value: Any, exact: bool = True) -> str:
+    """The words of a JSON value, one ``key: value`` per line (keys kept: "temperature" is worth finding).
+
+    ``exact=False`` raises ``_Inexact`` at a float of 2**63 or more (see ``_parse``).
+    """
+    if type(value) is str:  # most inputs and outputs: no walk
+        return _clean(value)
+    if value is None or (not value and isinstance(value, (dict, list))):
+        return ""
     lines: list[str] = []
-    _collect(value, "", lines, 0)
+    _collect(value, "", lines, 0, exact)
     return _clean("\n".join(lines))
 
 
-def _collect(value: Any, key: str, lines: list[str], depth: int) -> None:
-    prefix = f"{key}: " if key else ""
-    if isinstance(value, dict) and depth < 32:
+def _collect(value: Any, key: str, lines: list[str], depth: int, exact: bool) -> None:
+    kind = type(value)
+    if kind is str:
+        if value:
+            lines.append(f"{key}: {value}" if key else value)
+    elif kind is dict and depth < 32:
         for name, item in value.items():
-            _collect(item, str(name), lines, depth + 1)
-    elif isinstance(value, list) and depth < 32:
+            _collect(item, name, lines, depth + 1, exact)
+    elif kind is list and depth < 32:
         if len(value) > _VECTOR_LENGTH and all(isinstance(x, (int, float)) for x in value):
             return
         for item in value:
-            _collect(item, key, lines, depth + 1)
-    elif value is None or value == "":
+            _collect(item, key, lines, depth + 1, exact)
+    elif value is None:
         return
     else:
-        lines.append(prefix + str(value))
+        if not exact and kind is float and not -_EXACT_LIMIT < value < _EXACT_LIMIT:
+            raise _Inexact
+        lines.append(f"{key}: {value}" if key else str(value))
 
 
 def _clean(text: str) -> str:
-    text = text[:_COLUMN_CHARS]
+    if len(text) > _COLUMN_CHARS:
+        text = text[:_COLUMN_CHARS]
     return text.translate(_STRIP) if MARK_START in text or MARK_END in text else text
 
 

@@ -77,6 +77,7 @@ def write_session(
             writer.start,
         ),
     )
+    texts = [trace.tree_text() for trace in traces]  # decompressed once, if packed
     conn.executemany(
         f"INSERT INTO traces ({_TRACE_COLUMNS}) VALUES ({', '.join('?' * 16)})",
         [
@@ -95,13 +96,13 @@ def write_session(
                 trace.stats.total_tokens,
                 trace.input_preview,
                 trace.output_preview,
-                trace.tree_json,
+                texts[seq],
                 trace.stats.known_cost,
             )
             for seq, trace in enumerate(traces)
         ],
     )
-    derived.index_traces(conn, session["id"], ((first_seq + seq, trace.tree_json) for seq, trace in enumerate(traces)))
+    derived.index_traces(conn, session["id"], ((first_seq + seq, text) for seq, text in enumerate(texts)))
     conn.executemany(
         "INSERT OR IGNORE INTO artifacts (session_id, ref, media_type, content) VALUES (?,?,?,?)",
         [
