@@ -75,7 +75,7 @@ class EncodedTrace:
     def tree_text(self) -> str:
         """The tree as JSON text (decompressed if it was packed)."""
         value = self.tree_json
-        return value if type(value) is str else zlib.decompress(value).decode("utf-8")
+        return value if isinstance(value, str) else zlib.decompress(value).decode("utf-8")
 
     def pack(self) -> None:
         """Keeps the tree compressed (about a fifth of its text) until it is written."""

@@ -171,8 +171,8 @@ def simplify(value: Any) -> Any:
     lookup, not the chain of ``isinstance`` checks below.
     """
     kind = type(value)
-    reader = _READERS.get(kind, _UNDECIDED)
-    if reader is _UNDECIDED:
+    reader = _READERS.get(kind)
+    if reader is None:
         if len(_READERS) >= _MAX_CLASSES:  # classes made on the fly must not grow it without bound
             _READERS.clear()
         reader = _READERS[kind] = _reader_for(kind)
@@ -247,7 +247,6 @@ def _sub_question(value: Any) -> Any:
     return NOT_SIMPLIFIED
 
 
-_UNDECIDED: Any = object()
 _MAX_CLASSES = 4096
 _READERS: dict[type, Callable[[Any], Any]] = {}
 
