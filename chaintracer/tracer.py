@@ -40,6 +40,11 @@ from chaintracer.writer import SessionWriter
 
 logger = logging.getLogger("chaintracer")
 
+# Back-pressure for the 2 s promise: when a finished trace has waited this long for its write,
+# the caller waits (at most CATCH_UP_TIMEOUT_S) for the background thread to write it.
+CATCH_UP_AFTER_S = 0.75
+CATCH_UP_TIMEOUT_S = 1.0
+
 FLUSH_TIMEOUT_S = 60.0
 EXIT_TIMEOUT_S = 10.0
 
@@ -332,6 +337,8 @@ class Tracer:
     def _submit(self, root: Span) -> None:
         """The recorder's sink: a finished trace, its huge values cut, goes to the background worker."""
         self._worker.submit(root, clip_tree(root, self.settings.max_payload_bytes))
+        if self._writer.behind(CATCH_UP_AFTER_S):  # the program outruns the writer: let it catch up
+            self._worker.catch_up(CATCH_UP_TIMEOUT_S)
 
     def _encode_batch(self, roots: list[Span]) -> None:
         encoded = [self._encode(root) for root in roots]

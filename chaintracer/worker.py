@@ -113,6 +113,16 @@ class Worker:
             self._sleeping = False
             self._wake.set()
 
+    def catch_up(self, timeout_s: float) -> None:
+        """Waits (off the GIL) for the thread to handle what is queued and write what is due.
+
+        A caller in a CPU-bound loop holds the GIL nearly all the time, and each SQLite step of
+        the thread's write must win it back (up to the 5 ms switch interval each): writes then
+        take seconds. Waiting here lets them run at full speed. Never from the thread itself.
+        """
+        if self._thread is not None and threading.current_thread() is not self._thread:
+            self.drain(timeout_s)
+
     def pending(self) -> int:
         """How many submitted items wait for the thread."""
         return len(self._items)

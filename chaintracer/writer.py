@@ -83,6 +83,11 @@ class SessionWriter:
             self.spill()
         return self._oldest_unwritten is not None
 
+    def behind(self, seconds: float) -> bool:
+        """True when a finished trace has waited more than ``seconds`` for a write that can succeed."""
+        oldest = self._oldest_unwritten
+        return oldest is not None and not self._store_failing and time.monotonic() - oldest > seconds
+
     def spill(self) -> bool:
         """Writes the finished traces so far to the store, the session marked live."""
         if not self._write_lock.acquire(blocking=False):
