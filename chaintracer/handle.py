@@ -11,12 +11,13 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from chaintracer.manual import SpanScope
     from chaintracer.recorder import Recorder
     from chaintracer.session import SessionInfo
     from chaintracer.settings import Settings
     from chaintracer.spans import Span
     from chaintracer.store import Store
-    from chaintracer.tracer import SpanScope, Tracer
+    from chaintracer.tracer import Tracer
 
 
 class CoreHandle:

@@ -27,6 +27,7 @@ from chaintracer.adapter import Adapter, ManualAdapter
 from chaintracer.encoding import EncodedTrace, TraceEncoder
 from chaintracer.exporters import Exporter, build_exporters, run_exporters
 from chaintracer.guard import ErrorCounter, raise_internal_errors
+from chaintracer.manual import SpanScope, end_manual_tree
 from chaintracer.payloads import Converter
 from chaintracer.prices import PriceTable
 from chaintracer.recorder import ROOT_SCOPE, Recorder
@@ -34,7 +35,7 @@ from chaintracer.session import Session, SessionInfo
 from chaintracer.settings import resolve, session_overrides
 from chaintracer.spans import Span, coerce_kind
 from chaintracer.store import Store, StoreError
-from chaintracer.truncate import SPAN_BYTES, clip, clip_tree
+from chaintracer.truncate import clip_tree
 from chaintracer.worker import MAX_WAIT_S, Worker
 from chaintracer.writer import SessionWriter
 
@@ -187,7 +188,7 @@ class Tracer:
             self._warn_finished()
             return
         # Not _submit: a tree built by hand may hold a cycle, which only _end_tree's walk survives.
-        self._worker.submit(root, _end_tree(root, self.settings.max_payload_bytes))
+        self._worker.submit(root, end_manual_tree(root, self.settings.max_payload_bytes))
 
     @contextlib.contextmanager
     def span(
@@ -424,32 +425,6 @@ class Tracer:
         )
 
 
-class SpanScope:
-    """The span of a ``Tracer.span`` block: its ids, and verbs to record what it produced."""
-
-    __slots__ = ("_recorder", "span_id")
-
-    def __init__(self, recorder: Recorder, span_id: str) -> None:
-        self._recorder = recorder
-        self.span_id = span_id
-
-    @property
-    def trace_id(self) -> str:
-        """The id of the trace this span belongs to."""
-        span = self._recorder.get(self.span_id)
-        return str(span.trace_id) if span is not None else self.span_id
-
-    def set_outputs(self, outputs: Any) -> None:
-        """Records the block's result as the span's outputs."""
-        self._recorder.set_outputs(self.span_id, outputs)
-
-    def annotate(self, key: str, value: Any) -> None:
-        """Sets an attribute of the span."""
-        if not isinstance(key, str):
-            raise TypeError(f"attribute key must be a str, not {type(key).__name__}: {key!r}")
-        self._recorder.annotate(self.span_id, key, value)
-
-
 def _write_at_exit(ref: weakref.ReferenceType[Tracer]) -> None:
     tracer = ref()
     if tracer is None:
@@ -460,28 +435,6 @@ def _write_at_exit(ref: weakref.ReferenceType[Tracer]) -> None:
         logger.warning("chaintracer: could not save the unflushed session at exit: %s", exc)
     except Exception:  # never turn a clean exit into a traceback
         logger.warning("chaintracer: saving the unflushed session at exit failed", exc_info=True)
-
-
-def _end_tree(root: Span, max_payload_bytes: int) -> int:
-    """Gives manual spans without an end time the latest end among their children; returns the rough size.
-
-    Their payloads are not cut (as ``clip_tree`` does): the spans are the user's objects.
-    """
-    size = 0
-    stack = [(root, False)]
-    seen = {id(root)}  # a children list edited by hand may hold a cycle
-    while stack:
-        span, visited = stack.pop()
-        if not visited:
-            size += SPAN_BYTES + clip(span.inputs, max_payload_bytes)[1] + clip(span.outputs, max_payload_bytes)[1]
-            stack.append((span, True))
-            children = [child for child in span.children if id(child) not in seen]
-            seen.update(id(child) for child in children)
-            stack.extend((child, False) for child in children)
-        elif span.end_ns is None:
-            ends = [child.end_ns for child in span.children if child.end_ns is not None]
-            span.end_ns = max(ends, default=span.start_ns)
-    return size
 
 
 class _FinishedRecorder:
