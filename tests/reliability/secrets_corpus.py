@@ -279,3 +279,17 @@ class _FailingAsset:
     @property  # type: ignore[misc]
     def __class__(self) -> type:  # what isinstance() reads
         raise RuntimeError(f"cannot describe: {self.detail}")
+
+
+def cli(*args: str) -> str:
+    """The output of the ``chaintracer`` command, run in a child process."""
+    result = subprocess.run(
+        [sys.executable, "-m", "chaintracer.cli", *args], capture_output=True, text=True, encoding="utf-8"
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def written(store: str) -> str:
+    """Everything the store holds on disk: its files' bytes and every row, read by a child process."""
+    return bytes_on_disk(*store_files(store)).decode("utf-8", "replace") + store_dump(store)

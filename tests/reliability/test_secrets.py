@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import subprocess
-import sys
 
 import pytest
 import spacy
@@ -20,11 +18,11 @@ from secrets_corpus import (
     TEXTS,
     all_texts,
     bytes_on_disk,
+    cli,
     leaks,
     planted_tracer_settings,
     run_planted_session,
-    store_dump,
-    store_files,
+    written,
 )
 
 from chaintracer import Span
@@ -32,20 +30,6 @@ from chaintracer import Tracer as CoreTracer
 from chaintracer.metrics.complexity import Readability
 from chaintracer.testing import flushed, walk
 from langchain_tracer import Tracer
-
-
-def cli(*args: str) -> str:
-    """The output of the ``chaintracer`` command, run in a child process."""
-    result = subprocess.run(
-        [sys.executable, "-m", "chaintracer.cli", *args], capture_output=True, text=True, encoding="utf-8"
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout
-
-
-def written(store: str) -> str:
-    """Everything the store holds on disk: its files' bytes and every row, read by a child process."""
-    return bytes_on_disk(*store_files(store)).decode("utf-8", "replace") + store_dump(store)
 
 
 class Client:

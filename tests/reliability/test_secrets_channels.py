@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import subprocess
 import sys
 import urllib.error
 import urllib.request
@@ -24,11 +23,11 @@ from secrets_corpus import (
     TEXTS,
     all_texts,
     bytes_on_disk,
+    cli,
     leaks,
     planted_tracer_settings,
     run_planted_session,
-    store_dump,
-    store_files,
+    written,
 )
 
 from chaintracer import evaluate
@@ -42,20 +41,6 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "wandb"))
 
 from runfile import finished_records
 from wbenv import hermetic_wandb, offline_runs
-
-
-def cli(*args: str) -> str:
-    """The output of the ``chaintracer`` command, run in a child process."""
-    result = subprocess.run(
-        [sys.executable, "-m", "chaintracer.cli", *args], capture_output=True, text=True, encoding="utf-8"
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout
-
-
-def written(store: str) -> str:
-    """Everything the store holds on disk: its files' bytes and every row, read by a child process."""
-    return bytes_on_disk(*store_files(store)).decode("utf-8", "replace") + store_dump(store)
 
 
 def viewer_answers(store_path: str) -> str:
