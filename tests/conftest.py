@@ -40,8 +40,9 @@ HERMETIC_FOLDERS = {
     "MPLCONFIGDIR": ".config/matplotlib",
     "TMPDIR": "tmp",
 }
-# Written by Python and pytest themselves, or by `make` before the run: not the tests' doing.
-REPO_EXPECTED = {"__pycache__", ".pytest_cache", ".ruff_cache", "test-artifacts"}
+# Written by Python, pytest and hypothesis (its example database, which replays a failure on the
+# next run) themselves, or by `make` before the run: not the tests' doing.
+REPO_EXPECTED = {"__pycache__", ".pytest_cache", ".hypothesis", ".ruff_cache", "test-artifacts"}
 _WATCHED = pytest.StashKey[dict[Path, set[str]]]()
 
 
