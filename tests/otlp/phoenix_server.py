@@ -72,9 +72,12 @@ def start_phoenix(work: Path) -> Phoenix:
     if not PHOENIX.exists():
         raise PhoenixError(f"Phoenix is not installed at {PHOENIX}; create it with: make .venv-phoenix/.installed")
     port = free_port()
+    temporary = work / "tmp"  # Phoenix keeps its pid files in the temporary folder (.arize-phoenix/pids)
+    temporary.mkdir(exist_ok=True)
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(work),
+        "TMPDIR": str(temporary),
         "PHOENIX_WORKING_DIR": str(work),
         "PHOENIX_HOST": "127.0.0.1",
         "PHOENIX_PORT": str(port),
