@@ -54,7 +54,7 @@ from phoenix_server import Phoenix, PhoenixError, free_port, start_phoenix
 from workload import MachineLoad, Workload, count_spans, median, spread, table
 
 from chaintracer.export import export_session
-from chaintracer.exporters.otlp import OtlpExporter
+from chaintracer.exporters.otlp import OtlpExporter, OtlpExportError
 from chaintracer.exporters.otlp_mapping import session_resource, trace_spans
 from langchain_tracer import Tracer
 
@@ -129,6 +129,24 @@ def replay(rounds: int, replays_per_block: int, store_dir: str, endpoint: str) -
     return [[label, f"{median(values):.1f}", f"±{spread(values):.1f}"] for label, values in results.items()]
 
 
+EXPORT_ATTEMPTS = 3
+
+
+def export_with_retries(exporter: OtlpExporter, document: dict[str, Any]) -> bool:
+    """Exports, sending again what a busy Phoenix refused (it answers 503 under heavy load).
+
+    The time of the refused attempts counts in the rate; after the last refusal the session is
+    left out of the table (with a warning) rather than ending the whole ``make bench`` run.
+    """
+    for attempt in range(1, EXPORT_ATTEMPTS + 1):
+        try:
+            exporter.export(document, final=attempt == EXPORT_ATTEMPTS)
+            return True
+        except OtlpExportError as exc:
+            print(f"warning: export attempt {attempt} of {EXPORT_ATTEMPTS} refused: {exc}", file=sys.stderr)
+    return False
+
+
 def export_rates(phoenix: Phoenix, invokes: int, repeat: int, store_dir: str) -> tuple[list[list[str]], int]:
     workload = Workload()
     mapping, export, ingested = [], [], []
@@ -151,7 +169,9 @@ def export_rates(phoenix: Phoenix, invokes: int, repeat: int, store_dir: str) ->
 
         exporter = OtlpExporter(endpoint=phoenix.url)
         started = time.perf_counter()
-        exporter.export(document)
+        if not export_with_retries(exporter, document):
+            exporter.shutdown()
+            continue
         export.append(spans / (time.perf_counter() - started))
         # Polled every few seconds: Phoenix's API pages through every span on each poll.
         received = len(phoenix.spans(project, spans, budget_s=900, poll_s=5.0))
