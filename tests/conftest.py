@@ -41,8 +41,17 @@ HERMETIC_FOLDERS = {
     "TMPDIR": "tmp",
 }
 # Written by Python, pytest and hypothesis (its example database, which replays a failure on the
-# next run) themselves, or by `make` before the run: not the tests' doing.
-REPO_EXPECTED = {"__pycache__", ".pytest_cache", ".hypothesis", ".ruff_cache", "test-artifacts"}
+# next run) themselves, or by `make` (the dependency runs' venvs, made while the other one's tests
+# run under .ci/run): not the tests' doing.
+REPO_EXPECTED = {
+    "__pycache__",
+    ".pytest_cache",
+    ".hypothesis",
+    ".ruff_cache",
+    "test-artifacts",
+    ".venv-latest",
+    ".venv-lowest",
+}
 _WATCHED = pytest.StashKey[dict[Path, set[str]]]()
 
 
