@@ -65,6 +65,10 @@ def run_exporters(exporters: list[Exporter], store: Store, session_id: str, fina
     if not exporters:
         return outcomes
     document = exporter_document(store, session_id)
+    if not document["traces"] and not document["session"].get("model"):
+        # Nothing a backend could show: a flush right after another (flush_tracker(finish=True)
+        # to end a tracer) would otherwise leave an empty W&B run beside the real one.
+        return {exporter.name: {"status": "skipped", "reason": "the session is empty"} for exporter in exporters}
     for exporter in exporters:
         outcomes[exporter.name] = push(exporter, store, session_id, document, final)
     return outcomes

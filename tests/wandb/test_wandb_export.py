@@ -163,6 +163,18 @@ def test_reset_gives_a_run_per_session_and_reset_false_continues_it(wandb_env, s
     assert len(tracer.store.trees(stored["id"])) == 6
 
 
+def test_finishing_after_a_flush_makes_no_empty_run(wandb_env, store_path, run_dirs):
+    """The old handler's ending (flush, then finish) gives one run: the empty session is not exported."""
+    tracer = make_tracer(store_path)
+    agent = run_agent(tracer)
+    tracer.flush_tracker(agent, name="agent")
+    info = tracer.flush_tracker(finish=True)
+
+    assert info.exports["wandb"] == {"status": "skipped", "reason": "the session is empty"}
+    assert [read_run(d)["run"]["name"] for d in run_dirs()] == ["agent"]
+    assert tracer.store.session(info.id)["summary"]["traces"] == 0  # still kept locally
+
+
 def test_an_active_user_run_is_left_alone(wandb_env, store_path, run_dirs):
     """The user's own wandb.run stays the active run and is not finished by a flush."""
     user_run = wandb.init(project="mine", name="user-run", settings=wandb.Settings(silent=True, console="off"))
