@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import inspect
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -312,9 +311,7 @@ def _run_session(
                 "dataset_hash": plan.dataset_hash,
                 "params": plan.params[variant],
             }
-            info = tracer.flush_tracker(
-                target.asset if _describable(target) else None, name=name, finish=True, experiment=experiment
-            )
+            info = tracer.flush_tracker(target.architecture, name=name, finish=True, experiment=experiment)
             assert info is not None
             _score_and_store(pool, plan, variant, repetition, info.id, runs, database)
     if prior:
@@ -323,15 +320,6 @@ def _run_session(
             database.absorb_session(info.id, session_id, summary)
     exports = run_exporters(exporters, database, info.id) if exporters else {}
     return Experiment.session_info(database, info.id, exports)
-
-
-def _describable(target: Target) -> bool:
-    """Only framework objects have an architecture to capture (a plain function has none)."""
-    return target.framework != "none" and not _is_plain_function(target.asset)
-
-
-def _is_plain_function(value: Any) -> bool:
-    return inspect.isfunction(value) or inspect.ismethod(value) or inspect.isbuiltin(value)
 
 
 def _run_examples(

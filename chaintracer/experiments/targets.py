@@ -38,6 +38,12 @@ class Target:
     run: Callable[[Any, dict[str, Any]], Any]  # (tracer, inputs) -> output
     asset: Any  # what the session's architecture is captured from
 
+    @property
+    def architecture(self) -> Any:
+        """The asset to capture an architecture from, or None: a plain function has none."""
+        plain = inspect.isfunction(self.asset) or inspect.ismethod(self.asset) or inspect.isbuiltin(self.asset)
+        return None if self.framework == "none" or plain else self.asset
+
 
 def adapt(target: Any, params: dict[str, Any], framework: str | None = None) -> Target:
     """The ``Target`` for a user's target and a variant's params (TypeError/ValueError when unfit)."""
