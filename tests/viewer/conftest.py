@@ -7,6 +7,8 @@ is missing they fail, and say how to install it; they never skip.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,15 +72,23 @@ def browser():
         pytest.fail(
             "Python playwright is missing: pip install -e '.[dev]' (it drives /usr/bin/chromium)", pytrace=False
         )
+    # Chromium puts a Unix socket in its temporary folder, and a socket path has at most 107
+    # bytes: pytest's folder under a long TMPDIR (as .ci/run gives each dependency run) is too
+    # deep ("Socket path too long"). A short folder of its own, removed before the session ends.
+    short = tempfile.mkdtemp(prefix="ct-chromium-", dir="/tmp")
     playwright = sync_playwright().start()
     try:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, env={**os.environ, "TMPDIR": short}
+        )
     except Exception as exc:
         playwright.stop()
+        shutil.rmtree(short, ignore_errors=True)
         pytest.fail(f"cannot start {CHROMIUM} ({exc}); run scripts/install-browser.sh", pytrace=False)
     yield chromium
     chromium.close()
     playwright.stop()
+    shutil.rmtree(short, ignore_errors=True)
 
 
 @pytest.fixture
