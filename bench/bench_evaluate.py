@@ -66,7 +66,13 @@ def main() -> None:
     args = parser.parse_args()
     size, blocks = (50, 3) if args.quick else (200, 5)
     load = MachineLoad()
-    folder = Path(tempfile.mkdtemp(prefix="chaintracer-bench-evaluate-"))
+    with tempfile.TemporaryDirectory(prefix="chaintracer-bench-evaluate-") as work:
+        measure(Path(work), size, blocks)
+    print(load.report())
+
+
+def measure(folder: Path, size: int, blocks: int) -> None:
+    """Times each way of running the examples (stores in ``folder``) and prints the tables."""
     chain = make_chain()
     counter = iter(range(10**9))
 
@@ -119,7 +125,6 @@ def main() -> None:
     compare_ms = (time.perf_counter() - start) * 1000
     print(f"one scorer's mean and bootstrap interval over {size} examples: {describe_ms:.0f} ms")
     print(f"one paired comparison over {size} examples (bootstrap + permutation test): {compare_ms:.0f} ms")
-    print(load.report())
 
 
 if __name__ == "__main__":
