@@ -311,7 +311,7 @@ def _run_session(
                 "dataset_hash": plan.dataset_hash,
                 "params": plan.params[variant],
             }
-            info = tracer.flush_tracker(target.architecture, name=name, finish=True, experiment=experiment)
+            info = tracer.flush_tracker(target.architecture_source, name=name, finish=True, experiment=experiment)
             assert info is not None
             _score_and_store(pool, plan, variant, repetition, info.id, runs, database)
     if prior:

@@ -39,7 +39,7 @@ class Target:
     asset: Any  # what the session's architecture is captured from
 
     @property
-    def architecture(self) -> Any:
+    def architecture_source(self) -> Any:
         """The asset to capture an architecture from, or None: a plain function has none."""
         plain = inspect.isfunction(self.asset) or inspect.ismethod(self.asset) or inspect.isbuiltin(self.asset)
         return None if self.framework == "none" or plain else self.asset
