@@ -140,7 +140,8 @@ def export_with_retries(exporter: OtlpExporter, document: dict[str, Any]) -> boo
     """
     for attempt in range(1, EXPORT_ATTEMPTS + 1):
         try:
-            exporter.export(document, final=attempt == EXPORT_ATTEMPTS)
+            # final=False: the exporter remembers which traces went through, so a retry sends the rest.
+            exporter.export(document, final=False)
             return True
         except OtlpExportError as exc:
             print(f"warning: export attempt {attempt} of {EXPORT_ATTEMPTS} refused: {exc}", file=sys.stderr)

@@ -63,7 +63,8 @@ def _push(args: argparse.Namespace, store: Store) -> int:
                 _progress(index, len(targets), f"{label}: pushed before, skipped (use --force to push again)")
                 continue
             outcome = push(exporter, store, session["id"], exporter_document(store, session["id"]))
-            failed += outcome["status"] != "pushed"
+            failed += outcome["status"] == "failed"
+            skipped += outcome["status"] == "skipped"
             _progress(index, len(targets), f"{label}: {outcome['status']} {_where(outcome)}")
     finally:
         exporter.shutdown()
@@ -72,7 +73,7 @@ def _push(args: argparse.Namespace, store: Store) -> int:
 
 
 def _where(outcome: dict[str, Any]) -> str:
-    return str(outcome.get("run_path") or outcome.get("endpoint") or outcome.get("error", ""))
+    return str(outcome.get("run_path") or outcome.get("endpoint") or outcome.get("error") or outcome.get("reason", ""))
 
 
 def _progress(done: int, total: int, message: str, width: int = 24) -> None:

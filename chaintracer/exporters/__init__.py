@@ -65,10 +65,6 @@ def run_exporters(exporters: list[Exporter], store: Store, session_id: str, fina
     if not exporters:
         return outcomes
     document = exporter_document(store, session_id)
-    if not document["traces"] and not document["session"].get("model"):
-        # Nothing a backend could show: a flush right after another (flush_tracker(finish=True)
-        # to end a tracer) would otherwise leave an empty W&B run beside the real one.
-        return {exporter.name: {"status": "skipped", "reason": "the session is empty"} for exporter in exporters}
     for exporter in exporters:
         outcomes[exporter.name] = push(exporter, store, session_id, document, final)
     return outcomes
@@ -77,7 +73,14 @@ def run_exporters(exporters: list[Exporter], store: Store, session_id: str, fina
 def push(
     exporter: Exporter, store: Store, session_id: str, document: dict[str, Any], final: bool = True
 ) -> dict[str, Any]:
-    """One export attempt; the outcome (pushed or failed) is stored with the session."""
+    """One export attempt; the outcome (pushed or failed) is stored with the session.
+
+    An empty session (no trace, no asset) is skipped and nothing is stored: there is nothing a
+    backend could show, and a flush right after another (``flush_tracker(finish=True)`` to end a
+    tracer) or ``push --all`` would otherwise make an empty W&B run beside the real one.
+    """
+    if not document["traces"] and not document["session"].get("model"):
+        return {"status": "skipped", "reason": "the session is empty"}
     at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     try:
         state = {"status": "pushed", "at": at, **exporter.export(document, final)}

@@ -174,6 +174,19 @@ def test_finishing_after_a_flush_makes_no_empty_run(wandb_env, store_path, run_d
     assert [read_run(d)["run"]["name"] for d in run_dirs()] == ["agent"]
     assert tracer.store.session(info.id)["summary"]["traces"] == 0  # still kept locally
 
+    # Pushing everything later skips it too (it is never recorded as pushed, so --all meets it).
+    done = subprocess.run(
+        [sys.executable, "-m", "chaintracer.cli", "push", "--all", "--to", "wandb", "--store", store_path],
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "skipped the session is empty" in done.stderr
+    assert "pushed 0, skipped 2, failed 0" in done.stderr
+    assert [read_run(d)["run"]["name"] for d in run_dirs()] == ["agent"]
+
 
 def test_an_active_user_run_is_left_alone(wandb_env, store_path, run_dirs):
     """The user's own wandb.run stays the active run and is not finished by a flush."""
