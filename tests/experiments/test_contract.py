@@ -236,3 +236,16 @@ def test_bad_arguments_raise_before_anything_runs(data, store_path, arguments, e
     with pytest.raises(error, match=match):
         chaintracer.evaluate(**kwargs)
     assert calls == []
+
+
+def test_a_runnables_architecture_is_kept_and_a_plain_function_has_none(experiment, data, store_path):
+    """Each session holds its target's architecture: the chain's graph; a plain function has none to draw."""
+    store = chaintracer.Store(store_path)
+    chain_model = store.session(experiment.sessions[0].id)["model"]
+    assert chain_model is not None and chain_model["type"] == "RunnableSequence"
+
+    def answer(inputs):
+        return "Paris"
+
+    plain = chaintracer.evaluate(answer, data, scorers=[scorers.exact_match], name="plain", store=store_path)
+    assert store.session(plain.sessions[0].id)["model"] is None
