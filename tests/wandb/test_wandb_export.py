@@ -41,6 +41,12 @@ def table(run_dir: Path, key: str, history: list[dict]) -> dict:
     return json.loads((run_dir / "files" / row[f"{key}/path"]).read_text())
 
 
+def push_cli(store_path, *args):
+    """``chaintracer push ARGS --store store_path`` in a subprocess."""
+    command = [sys.executable, "-m", "chaintracer.cli", "push", *args, "--store", store_path]
+    return subprocess.run(command, capture_output=True, text=True, env=os.environ.copy(), check=False)
+
+
 def make_tracer(store_path, **kwargs):
     return Tracer(
         project="wb-tests",
@@ -175,13 +181,7 @@ def test_finishing_after_a_flush_makes_no_empty_run(wandb_env, store_path, run_d
     assert tracer.store.session(info.id)["summary"]["traces"] == 0  # still kept locally
 
     # Pushing everything later skips it too (it is never recorded as pushed, so --all meets it).
-    done = subprocess.run(
-        [sys.executable, "-m", "chaintracer.cli", "push", "--all", "--to", "wandb", "--store", store_path],
-        capture_output=True,
-        text=True,
-        env=os.environ.copy(),
-        check=False,
-    )
+    done = push_cli(store_path, "--all", "--to", "wandb")
     assert done.returncode == 0, done.stderr
     assert "skipped the session is empty" in done.stderr
     assert "pushed 0, skipped 2, failed 0" in done.stderr
@@ -260,13 +260,7 @@ def test_visualisations_are_cells_of_session_analysis(wandb_env, store_path, run
     record = session.record("viz", {}, {}, None)
     tracer.store.write_session(record, session.pending())
 
-    done = subprocess.run(
-        [sys.executable, "-m", "chaintracer.cli", "push", "viz", "--to", "wandb", "--store", store_path],
-        capture_output=True,
-        text=True,
-        env=os.environ.copy(),
-        check=False,
-    )
+    done = push_cli(store_path, "viz", "--to", "wandb")
     assert done.returncode == 0, done.stderr
     (run_dir,) = run_dirs()
     run = read_run(run_dir)
@@ -312,13 +306,7 @@ def test_push_all_sends_every_session_with_progress(wandb_env, store_path, run_d
     agent = run_agent(tracer)
     for name in ("one", "two", "three"):
         tracer.flush_tracker(agent, name=name)
-    done = subprocess.run(
-        [sys.executable, "-m", "chaintracer.cli", "push", "--all", "--to", "wandb", "--store", store_path],
-        capture_output=True,
-        text=True,
-        env=os.environ.copy(),
-        check=False,
-    )
+    done = push_cli(store_path, "--all", "--to", "wandb")
     assert done.returncode == 0, done.stderr
     progress = [line for line in done.stderr.splitlines() if line.startswith("[")]
     assert [line.split()[1:3] for line in progress] == [["1/3", "one"], ["2/3", "two"], ["3/3", "three"]]
