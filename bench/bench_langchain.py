@@ -14,7 +14,10 @@ What it measures
                     SDK's ``force_flush`` returns (only where it is installed: ``make bench``)
     ours            ``langchain_tracer.Tracer(store=<tmp file>)`` timed until ``force_flush()``
                     returns: the callbacks, the background encoding and the writes to the
-                    store, end to end (the headline figure)
+                    store, end to end (the headline figure). Each block of 10 invokes ends
+                    with ``force_flush``: a transaction per 170 spans, smaller than a
+                    program's timed spills write; ``bench_spill.py`` times the same workload
+                    in a long loop that never waits for the store, with the spill lag
     ours, callbacks the same blocks up to the last invoke: the encoder thread runs
                     concurrently and competes for the GIL, so its work is partly in this row
     ours hot path   diagnostic: finished traces are set aside instead of encoded, so this is

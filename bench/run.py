@@ -7,7 +7,8 @@ What it measures
     bench_store.py      bytes held per finished span; time to encode and to flush 100,000 spans
                         to the SQLite store; peak memory encoding large payloads.
     bench_spill.py      spill throughput (spans/s encoded and written on one core) and spill lag
-                        (age of the oldest finished trace not yet on disk, CPU-bound loop).
+                        (age of the oldest finished trace not yet on disk, CPU-bound loop), with
+                        the µs added per span in that same loop (both figures of issue 17).
     bench_llamaindex.py µs added per span of a LlamaIndex RAG query, per event path, against
                         LlamaDebugHandler and OpenInference.
     bench_metrics.py    complexity metrics throughput (fresh and cached 200-word texts) and the
