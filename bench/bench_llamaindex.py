@@ -1,11 +1,13 @@
 """LlamaIndex tracing overhead: µs added per recorded span, end to end and on the hot path alone.
 
 End to end: one query of a small VectorStoreIndex (MockLLM, MockEmbedding) under no handlers, a
-no-op instrumentation event handler, LlamaDebugHandler, and our tracer on the legacy path
+no-op legacy callback handler, a no-op instrumentation event handler, LlamaDebugHandler,
+OpenInference where installed, and our tracer on the legacy path
 (callback manager), the instrumentation path, and both. The clock is the process's CPU time,
 background encoding included (drained before the clock stops); each variant's cost over no
-handlers is divided by the spans (for LlamaDebugHandler, the events) it records for one query.
-Rounds interleave the variants; medians, with half the interquartile range.
+handlers (paired: the same round's untraced block) is divided by the spans (for
+LlamaDebugHandler, the events) it records for one query. Rounds interleave the variants in a
+rotating order; medians, with half the interquartile range.
 
 Hot path: the dispatcher spans of one query (query, retrieve, embedding, synthesize, model call,
 with the private methods and ``__call__`` wrappers LlamaIndex adds) replayed straight into our
@@ -30,6 +32,7 @@ from types import SimpleNamespace
 
 from llama_index.core import Document, Settings, VectorStoreIndex
 from llama_index.core.callbacks import CallbackManager, CBEventType, EventPayload, LlamaDebugHandler
+from llama_index.core.callbacks.base_handler import BaseCallbackHandler
 from llama_index.core.embeddings import MockEmbedding
 from llama_index.core.instrumentation import get_dispatcher
 from llama_index.core.instrumentation.event_handlers import BaseEventHandler
@@ -53,6 +56,25 @@ TMP = tempfile.mkdtemp(prefix="bench_llamaindex_")
 
 class NoOpEvents(BaseEventHandler):
     def handle(self, event, **kwargs):
+        return None
+
+
+class NoOpCallbacks(BaseCallbackHandler):
+    """A legacy callback handler that does nothing: the callback manager's own dispatch cost."""
+
+    def __init__(self) -> None:
+        super().__init__(event_starts_to_ignore=[], event_ends_to_ignore=[])
+
+    def on_event_start(self, event_type, payload=None, event_id="", parent_id="", **kwargs):
+        return event_id
+
+    def on_event_end(self, event_type, payload=None, event_id="", **kwargs):
+        return None
+
+    def start_trace(self, trace_id=None):
+        return None
+
+    def end_trace(self, trace_id=None, trace_map=None):
         return None
 
 
@@ -97,11 +119,13 @@ def end_to_end() -> list[list[str]]:
     # each variant keeps its handlers and installs them before its own timed block.
     variants: dict[str, tuple] = {
         "none": ([], None, None),
+        "no-op legacy callback handler": ([NoOpCallbacks()], None, None),
         "no-op instrumentation event handler": ([], NoOpEvents(), None),
         "LlamaDebugHandler (legacy)": ([LlamaDebugHandler(print_trace_on_end=False)], None, None),
     }
     counts = {
         "none": 1,
+        "no-op legacy callback handler": spans_per_query("legacy"),
         "no-op instrumentation event handler": spans_per_query("instrumentation"),
         "LlamaDebugHandler (legacy)": debug_events_per_query(),
     }
@@ -134,8 +158,11 @@ def end_to_end() -> list[list[str]]:
     for name, (handlers, _, _) in variants.items():
         Settings.callback_manager = CallbackManager(handlers)
         engines[name].query("warm up")
-    for _ in range(ROUNDS):
-        for name, (handlers, extra, ours) in variants.items():
+    names = list(variants)
+    for round_index in range(ROUNDS):
+        shift = round_index % len(names)  # the order rotates: no variant always follows the same one
+        for name in names[shift:] + names[:shift]:
+            handlers, extra, ours = variants[name]
             engine = engines[name]
             Settings.callback_manager = CallbackManager(handlers)
             if extra == "instrument":
@@ -160,12 +187,15 @@ def end_to_end() -> list[list[str]]:
                 ours.uninstrument()
             elif extra is not None:
                 root.event_handlers = [h for h in root.event_handlers if h is not extra]
-    base = median(times["none"])
     rows = []
     for name in variants:
         per_query = median(times[name])
         spread = spread_of(times[name])
-        added = f"{(per_query - base) / counts[name]:.1f}" if name != "none" else "-"
+        if name == "none":
+            added = "-"
+        else:  # paired with the same round's untraced block: slow drift of the machine cancels out
+            diffs = [(value - ref) / counts[name] for value, ref in zip(times[name], times["none"])]
+            added = f"{median(diffs):.1f} ±{spread_of(diffs):.1f}"
         rows.append([name, str(counts[name]) if name != "none" else "-", f"{per_query:,.0f} ±{spread:,.0f}", added])
     for ours in (legacy, instrumented, both):
         ours.flush_tracker(name="bench", finish=True)
