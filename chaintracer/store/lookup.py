@@ -50,14 +50,17 @@ def numbered_trees(
 
 
 def trace(conn: sqlite3.Connection, session_id: str, ref: str) -> tuple[int, dict[str, Any]]:
-    """``(number, root span)`` of the trace ``ref`` names: its number, or its id or a unique prefix of it."""
-    if ref.isdigit() and not ref.startswith("0"):
+    """``(number, root span)`` of the trace ``ref`` names: its number, or its id or a unique prefix of it.
+
+    Digits are a number when a trace has that number, and an id prefix otherwise: ids are hex,
+    so about one in a hundred starts with ten digits, and such a prefix must still find its trace.
+    """
+    numeric = ref.isdigit() and not ref.startswith("0")
+    if numeric:
         row = conn.execute(f"SELECT number, tree FROM ({_NUMBERED}) WHERE number = ?", (session_id, int(ref)))
         found = row.fetchone()
-        if found is None:
-            total = conn.execute("SELECT COUNT(*) FROM traces WHERE session_id = ?", (session_id,)).fetchone()[0]
-            raise SessionNotFound(f"no trace {ref} in this session: its traces are numbered 1 to {total}")
-        return found[0], json.loads(found[1])
+        if found is not None:
+            return found[0], json.loads(found[1])
     rows = conn.execute(
         f"SELECT number, trace_id, tree FROM ({_NUMBERED}) WHERE trace_id = ? OR (trace_id >= ? AND trace_id < ?)"
         f" ORDER BY trace_id = ? DESC, number LIMIT {_SHOWN + 1}",
@@ -66,6 +69,9 @@ def trace(conn: sqlite3.Connection, session_id: str, ref: str) -> tuple[int, dic
     if rows and rows[0][1] == ref:
         return rows[0][0], json.loads(rows[0][2])
     if not rows or len(ref) < MIN_PREFIX:
+        if numeric:
+            total = conn.execute("SELECT COUNT(*) FROM traces WHERE session_id = ?", (session_id,)).fetchone()[0]
+            raise SessionNotFound(f"no trace {ref} in this session: its traces are numbered 1 to {total}")
         raise SessionNotFound(f"no trace numbered or with an id starting {ref!r} in this session")
     if len(rows) > 1:
         named = ", ".join(f"#{number} {trace_id}" for number, trace_id, _ in rows[:_SHOWN])

@@ -59,6 +59,24 @@ def test_trace_by_id_prefix_prints_its_answer_whole(scenarios, tmp_path):
     assert f"answer: {ANSWER}" in result.stdout
 
 
+def test_a_trace_id_prefix_made_of_digits_finds_its_trace(tmp_path):
+    """Trace ids are hex: about one in a hundred starts with ten digits, and that prefix is an id, not a number."""
+    import chaintracer
+
+    store = str(tmp_path / "digits.db")
+    tracer = chaintracer.Tracer(store=store, project="digits")
+    for span_id in ("2687166292ab" + "0" * 20, "ab" + "1" * 30, "4" * 32):
+        tracer.log_trace(chaintracer.Span(name=f"root-{span_id[:4]}", span_kind="chain", span_id=span_id))
+    tracer.flush_tracker(name="digits", finish=True)
+    by_prefix = run_cli("show", "digits", "--trace", "2687166292", "--store", store, cwd=tmp_path)
+    assert by_prefix.returncode == 0, by_prefix.stderr
+    assert "trace 1/3" in by_prefix.stdout and "root-2687" in by_prefix.stdout
+    by_number = run_cli("show", "digits", "--trace", "2", "--store", store, cwd=tmp_path)
+    assert by_number.returncode == 0 and "root-ab11" in by_number.stdout  # a number when a trace has it
+    neither = run_cli("show", "digits", "--trace", "5555", "--store", store, cwd=tmp_path)
+    assert neither.returncode == 2 and "numbered 1 to 3" in neither.stderr
+
+
 def test_errors_shows_only_failed_traces_and_where_they_failed(scenarios, tmp_path):
     """`--errors` prints only the traces with a failed span, naming the span that raised."""
     result = show(scenarios, "agent", "--errors", cwd=tmp_path)
