@@ -35,6 +35,9 @@ FRAME_PREVIEW = 3  # rows shown of a data frame (at most 20 of its columns)
 BIG_INT = 10**300
 SHORT_CHARS = 64  # texts up to this length are cached with their masked form (they repeat)
 CACHE_SIZE = 4096  # entries per cache; a full cache starts over
+# Longer texts are cached too, up to this many characters in all (a full cache starts over): a
+# chain hands one retrieved context or prompt from span to span, and masking is a scan of it.
+LONG_CACHE_CHARS = 256 * 1024
 LABEL_CHARS = 256  # longer keys and span names are texts: cut to the byte limit, not cached
 SURROGATES_NOTE = "invalid Unicode (lone surrogates) replaced by U+FFFD"
 # Libraries whose array-likes are summarised rather than walked or printed whole.
@@ -82,6 +85,8 @@ class Converter:
         # Keys and span names repeat a lot: their masked form and whether they name a secret.
         self._labels: dict[str, tuple[str, bool]] = {}
         self._short: dict[str, str] = {}  # short texts and their masked form
+        self._long: dict[str, str] = {}  # longer texts (up to the byte limit) and their masked form
+        self._long_chars = 0
         # Short texts skip the byte limit check, so only when no short text can exceed it.
         self._short_chars = SHORT_CHARS if max_payload_bytes >= 4 * SHORT_CHARS else -1
 
@@ -133,10 +138,13 @@ class Converter:
         kind = type(value)
         if kind is str:
             walk.size += len(value) + 2
-            if len(value) <= self._short_chars:  # short texts repeat (tags, labels, enum-like values)
+            length = len(value)
+            if length <= self._short_chars:  # short texts repeat (tags, labels, enum-like values)
                 hit = self._short.get(value)
-                if hit is not None:
-                    return hit
+            else:  # never hash a text too long to be cached: a huge one is cut before it is read
+                hit = self._long.get(value) if length <= self.max_payload_bytes else None
+            if hit is not None:
+                return hit
             return self._text(value, walk)
         if kind is int:
             walk.size += 24
@@ -210,7 +218,8 @@ class Converter:
         # straddles the limit whole for the mask, and the byte cut below is exact.
         if original_chars > limit + 256:
             value = value[: limit + 256]
-        cacheable = original_chars <= self._short_chars
+        # Whole texts only (not cut above, not a clipped one): the cache maps a text to its result.
+        cacheable = original_chars == len(value) <= limit
         if not value.isascii() and has_surrogates(value):
             value = clean(value)
             cacheable = False  # the note must be taken each time
@@ -221,10 +230,20 @@ class Converter:
             kept = masked.encode("utf-8")[:limit].decode("utf-8", "ignore")
             masked = kept + f"... [truncated: {original_chars - len(kept)} more chars]"
         if cacheable:
+            self._remember(value, masked)
+        return masked
+
+    def _remember(self, text: str, masked: str) -> None:
+        if len(text) <= self._short_chars:
             if len(self._short) >= CACHE_SIZE:
                 self._short.clear()
-            self._short[value] = masked
-        return masked
+            self._short[text] = masked
+        elif len(text) <= LONG_CACHE_CHARS:
+            if self._long_chars + len(text) > LONG_CACHE_CHARS:
+                self._long.clear()
+                self._long_chars = 0
+            self._long[text] = masked
+            self._long_chars += len(text)
 
     def _mapping(self, value: Mapping[Any, Any], depth: int, walk: _Walk) -> dict[str, Any]:
         out: dict[str, Any] = {}

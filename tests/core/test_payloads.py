@@ -258,6 +258,41 @@ def test_secrets_never_reach_the_store_or_the_export(store_path):
     assert span["attributes"]["invocation_params"]["temperature"] == 0.1
 
 
+def test_a_value_handed_from_step_to_step_is_masked_and_noted_in_every_span(store_path):
+    """LangChain hands a step's output to the next step as its input, the same object: each span shows it masked."""
+    from langchain_core.runnables import RunnableLambda
+
+    from chaintracer.payloads import SURROGATES_NOTE
+    from chaintracer.spantree import walk
+    from langchain_tracer import Tracer as LangChainTracer
+
+    shared = {"api_key": KEYED["api_key"], "note": PROVIDER_KEY, "text": "caf\udce9"}
+    make = RunnableLambda(lambda _: shared).with_config(run_name="make")
+    keep = RunnableLambda(lambda value: value).with_config(run_name="keep")
+    tracer = LangChainTracer(store=store_path)
+    (make | keep).invoke("go", config={"callbacks": [tracer]})
+    doc = flushed(tracer, name="shared")
+
+    holders = [
+        (span, field)
+        for span in walk(doc["traces"][0])
+        for field in ("inputs", "outputs")
+        if isinstance(span[field], dict) and "text" in span[field]
+    ]
+    # make's output, keep's input and output, the sequence's output: one object, four places.
+    assert sorted((span["name"], field) for span, field in holders) == [
+        ("RunnableSequence", "outputs"),
+        ("keep", "inputs"),
+        ("keep", "outputs"),
+        ("make", "outputs"),
+    ]
+    for span, field in holders:
+        value = span[field]
+        assert value["api_key"] == "***" and PROVIDER_KEY not in value["note"], (span["name"], field)
+        assert value["text"] == "caf\ufffd"
+        assert SURROGATES_NOTE in span["attributes"]["encoding_notes"], span["name"]
+
+
 def test_token_counts_are_not_masked(store_path):
     """Token counts (max_tokens, total_tokens, token_usage...) are kept although their names contain "token"."""
     tracer = Tracer(store=store_path)

@@ -28,9 +28,10 @@ from hypothesis.extra import numpy as npst
 from langchain_core.language_models import FakeListLLM
 from langchain_core.prompts import PromptTemplate
 from langchain_core.runnables import RunnableLambda
-from secrets_corpus import KEPT, KEYED
+from secrets_corpus import KEPT, KEYED, TEXTS
 
 from chaintracer import Tracer as CoreTracer
+from chaintracer.payloads import Converter
 from chaintracer.testing import flushed, walk
 from langchain_tracer import Tracer
 
@@ -311,6 +312,32 @@ def test_fuzzed_payloads_are_stored_and_never_touch_later_traces(store_path):
 
 
 # -- the values that lost traces before ----------------------------------------------------
+
+
+# Longer texts with a secret inside, as a retrieved context or a prompt carries them.
+long_texts = st.builds(
+    lambda pieces, planted, repeat: (" ".join(pieces) + " ") * repeat + planted,
+    st.lists(texts, max_size=4),
+    st.sampled_from([planted.text for planted in TEXTS]),
+    st.integers(1, 80),
+)
+
+
+@FUZZ_SETTINGS
+@given(
+    seen=st.lists(st.one_of(texts, long_texts), min_size=1, max_size=6), limit=st.sampled_from([64, 200, 1024, 65536])
+)
+def test_a_converter_that_has_seen_a_text_converts_it_as_a_fresh_one_would(seen, limit):
+    """The masked texts a converter keeps (short and long) give what a fresh converter gives, notes included."""
+    warm = Converter(limit)
+    for text in seen:
+        warm.convert(text)
+    # The texts, and each cut where the converter cuts an over-long text before masking it.
+    for text in [*seen, *(text[: limit + 256] for text in seen), *(text[:limit] for text in seen)]:
+        warm_notes: set[str] = set()
+        fresh_notes: set[str] = set()
+        assert warm.convert(text, warm_notes) == Converter(limit).convert(text, fresh_notes)
+        assert warm_notes == fresh_notes
 
 
 @pytest.mark.parametrize("make", LOST_BEFORE.values(), ids=LOST_BEFORE.keys())
