@@ -98,10 +98,6 @@ class _TraceContext:
     stats: TraceStats
     artifacts: dict[str, tuple[str, str]]
     notes: set[str] = field(default_factory=set)  # what the converter changed silently in a span
-    # Inputs and outputs converted so far, by the identity of the raw value: a chain hands one
-    # step's output to the next step as its input (the same object), so each is converted once.
-    # The raw values stay referenced by the spans while the trace is encoded: ids cannot be reused.
-    payloads: dict[int, tuple[Any, Any, frozenset[str]]] = field(default_factory=dict)
 
 
 class TraceEncoder:
@@ -238,8 +234,8 @@ class TraceEncoder:
             "start_time": iso(span.start_ns),
             # A manual span may say it ended before it started: shown as ending when it started.
             "end_time": iso(max(span.end_ns if span.end_ns is not None else context.end_default, span.start_ns)),
-            "inputs": self._payload(span.inputs, context),
-            "outputs": self._payload(span.outputs, context),
+            "inputs": convert(span.inputs, notes),
+            "outputs": convert(span.outputs, notes),
             "attributes": attributes,
             "metrics": convert(span.metrics, notes) if span.metrics else {},
             "children": [],
@@ -251,23 +247,6 @@ class TraceEncoder:
             self.analyze(span, encoded, context.artifacts)
         _count(span, status, encoded, context.stats)
         return encoded
-
-    def _payload(self, value: Any, context: _TraceContext) -> Any:
-        """``value`` converted, or the conversion of the same object earlier in this trace.
-
-        Shared between spans of one tree, which nothing changes after its span is encoded.
-        """
-        if value is None or type(value) in (bool, int, float):
-            return self.converter.convert(value)
-        hit = context.payloads.get(id(value))
-        if hit is not None and hit[0] is value:
-            context.notes.update(hit[2])
-            return hit[1]
-        notes: set[str] = set()
-        result = self.converter.convert(value, notes)
-        context.payloads[id(value)] = (value, result, frozenset(notes))
-        context.notes.update(notes)
-        return result
 
     def _error(self, error: Any) -> dict[str, Any]:
         """The ``{type, message, traceback}`` of a failed span, masked; never raises."""
