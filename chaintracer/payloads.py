@@ -87,8 +87,6 @@ class Converter:
         self._short: dict[str, str] = {}  # short texts and their masked form
         self._long: dict[str, str] = {}  # longer texts (up to the byte limit) and their masked form
         self._long_chars = 0
-        # Short texts skip the byte limit check, so only when no short text can exceed it.
-        self._short_chars = SHORT_CHARS if max_payload_bytes >= 4 * SHORT_CHARS else -1
 
     def convert(self, value: Any, notes: set[str] | None = None) -> Any:
         """A JSON-safe, masked copy of ``value``; oversized results carry a visible marker.
@@ -137,9 +135,9 @@ class Converter:
             return value
         kind = type(value)
         if kind is str:
-            walk.size += len(value) + 2
             length = len(value)
-            if length <= self._short_chars:  # short texts repeat (tags, labels, enum-like values)
+            walk.size += length + 2
+            if length <= SHORT_CHARS:  # short texts repeat (tags, labels, enum-like values)
                 hit = self._short.get(value)
             else:  # never hash a text too long to be cached: a huge one is cut before it is read
                 hit = self._long.get(value) if length <= self.max_payload_bytes else None
@@ -234,7 +232,7 @@ class Converter:
         return masked
 
     def _remember(self, text: str, masked: str) -> None:
-        if len(text) <= self._short_chars:
+        if len(text) <= SHORT_CHARS:
             if len(self._short) >= CACHE_SIZE:
                 self._short.clear()
             self._short[text] = masked
