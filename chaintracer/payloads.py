@@ -236,7 +236,8 @@ class Converter:
             if len(self._short) >= CACHE_SIZE:
                 self._short.clear()
             self._short[text] = masked
-        elif len(text) <= LONG_CACHE_CHARS:
+        # A text is counted once: string() and tracebacks come here without a lookup first.
+        elif len(text) <= LONG_CACHE_CHARS and text not in self._long:
             if self._long_chars + len(text) > LONG_CACHE_CHARS:
                 self._long.clear()
                 self._long_chars = 0
